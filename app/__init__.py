@@ -1,0 +1,97 @@
+"""The application factory: `create_app()` builds the Flask app in small `register_*` steps.
+
+Nothing here connects to Postgres or Redis; connections open on first use.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app.config import load_config
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment; `overrides` let tests adjust settings."""
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    app.config.update(load_config(overrides))
+    register_logging(app)
+    register_extensions(app)
+    register_celery(app)
+    register_error_handlers(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_sockets(app)
+    register_commands(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    """Structured logs with request, user and job ids; secrets are never formatted in."""
+    from app.logging_setup import configure_logging
+
+    configure_logging(app.config["LOG_FORMAT"])
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extension objects of app.extensions to this app."""
+    from datetime import timedelta
+
+    from app.extensions import api, db, jwt, migrate
+    from app.openapi import OPENAPI_SETTINGS
+
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["JWT_ACCESS_TOKEN_EXPIRES"])
+    app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(seconds=app.config["JWT_REFRESH_TOKEN_EXPIRES"])
+    app.config.update(OPENAPI_SETTINGS)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
+    jwt.init_app(app)
+    api.init_app(app)
+    from app.api.auth_hooks import register_jwt_callbacks
+
+    register_jwt_callbacks(jwt)
+
+
+def register_celery(app: Flask) -> None:
+    """The Celery app shares this Flask app's config; the web uses it only to send tasks."""
+    from app.services.queue import init_celery
+
+    init_celery(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request ids, content-type checks, security headers, CORS."""
+    from app.api.hooks import register_hooks
+
+    register_hooks(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api import register_api
+
+    register_api(app)
+
+
+def register_sockets(app: Flask) -> None:
+    """Flask-SocketIO on the same port, relaying events through the Redis message queue."""
+    from app.sockets import init_socketio
+
+    init_socketio(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)
+
+
+def _project_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,10 @@
+"""REST API: one flask-smorest blueprint per resource, thin over app.services."""
+from flask import Flask
+
+
+def register_api(app: Flask) -> None:
+    from app.api import admin, auth, connections, health, jobs, notifications
+    from app.extensions import api
+
+    for module in (auth, connections, jobs, notifications, health, admin):
+        api.register_blueprint(module.blp)

@@ -1,0 +1,79 @@
+"""Administration (role `admin`): every user's jobs, dead letters and their redrive, audit log."""
+from __future__ import annotations
+
+import uuid
+
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.api.security import admin_required
+from app.schemas.common import ErrorSchema, PaginationArgsSchema, page_schema, paginated
+from app.schemas.jobs import JobListArgsSchema, JobSchema, RetryResponseSchema
+from app.services import admin, audit, jobs
+from app.services.events import serialize_job
+
+blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
+
+
+class DeadLetterSchema(Schema):
+    id = fields.String()
+    jobId = fields.String()
+    userId = fields.String()
+    jobType = fields.String()
+    error = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    createdAt = fields.String()
+    redrivenAt = fields.String(allow_none=True)
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    actorId = fields.String(allow_none=True)
+    action = fields.String()
+    targetType = fields.String()
+    targetId = fields.String()
+    details = fields.Dict()
+    createdAt = fields.String()
+
+
+@blp.route("/jobs", methods=["GET"])
+@blp.arguments(JobListArgsSchema, location="query")
+@blp.response(200, page_schema(JobSchema, "AdminJobPage"))
+@blp.alt_response(403, schema=ErrorSchema)
+@admin_required
+def all_jobs(args):
+    rows, total = jobs.list_jobs(args["page"], args["limit"], None, args.get("status"), args.get("type"))
+    items = [{**serialize_job(job), "userId": str(job.user_id)} for job in rows]
+    return paginated(items, args["page"], args["limit"], total)
+
+
+@blp.route("/dead-letter", methods=["GET"])
+@blp.arguments(PaginationArgsSchema, location="query")
+@blp.response(200, page_schema(DeadLetterSchema, "DeadLetterPage"))
+@blp.alt_response(403, schema=ErrorSchema)
+@admin_required
+def dead_letters(args):
+    rows, total = admin.list_dead_letters(args["page"], args["limit"])
+    return paginated([admin.serialize_dead_letter(d) for d in rows], args["page"], args["limit"], total)
+
+
+@blp.route("/dead-letter/<uuid:dead_letter_id>/redrive", methods=["POST"])
+@blp.response(202, RetryResponseSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@admin_required
+def redrive(dead_letter_id: uuid.UUID):
+    job = admin.redrive(current_user.id, dead_letter_id)
+    return {"id": str(job.id), "status": job.status}
+
+
+@blp.route("/audit-log", methods=["GET"])
+@blp.arguments(PaginationArgsSchema, location="query")
+@blp.response(200, page_schema(AuditEntrySchema, "AuditPage"))
+@blp.alt_response(403, schema=ErrorSchema)
+@admin_required
+def audit_log(args):
+    rows, total = admin.list_audit_log(args["page"], args["limit"])
+    return paginated([audit.serialize(e) for e in rows], args["page"], args["limit"], total)

@@ -1,0 +1,93 @@
+"""Database connections: stored encrypted, returned without the password; schema rebuilds."""
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+
+from app.api.security import caller_id, login_required
+from app.schemas.common import ErrorSchema, MessageSchema, PaginationArgsSchema, page_schema, paginated
+from app.schemas.connections import (
+    CachedSchemaSchema, ConnectionCreateSchema, ConnectionSchema, ConnectionTestSchema, RebuildArgsSchema,
+    RebuildResponseSchema,
+)
+from app.services import connections, jobs
+
+blp = Blueprint("connections", __name__, url_prefix="/api/connections", description="Database connections")
+ConnectionPageSchema = page_schema(ConnectionSchema, "ConnectionPage")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(ConnectionCreateSchema)
+@blp.response(201, ConnectionSchema)
+@blp.alt_response(400, schema=ErrorSchema, description="Malformed URL, unsupported dialect or host not allowed")
+@login_required
+def create(data):
+    """Add a connection. Its URL is checked but the database need not be reachable yet."""
+    return connections.serialize_connection(connections.create_connection(caller_id(), data["name"], data["url"]))
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(PaginationArgsSchema, location="query")
+@blp.response(200, ConnectionPageSchema)
+@login_required
+def list_connections(args):
+    """The caller's connections, newest first."""
+    rows, total = connections.list_connections(caller_id(), args["page"], args["limit"])
+    return paginated([connections.serialize_connection(c) for c in rows], args["page"], args["limit"], total)
+
+
+@blp.route("/<uuid:connection_id>", methods=["GET"])
+@blp.response(200, ConnectionSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@login_required
+def get(connection_id: uuid.UUID):
+    return connections.serialize_connection(connections.get_connection(caller_id(), connection_id))
+
+
+@blp.route("/<uuid:connection_id>", methods=["DELETE"])
+@blp.response(200, MessageSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@login_required
+def delete(connection_id: uuid.UUID):
+    """Delete a connection and its cached schema."""
+    connections.delete_connection(caller_id(), connection_id)
+    return {"message": "Connection deleted"}
+
+
+@blp.route("/<uuid:connection_id>/test", methods=["POST"])
+@blp.response(200, ConnectionTestSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@login_required
+def test(connection_id: uuid.UUID):
+    """Try to connect now."""
+    return connections.test_connection(caller_id(), connection_id)
+
+
+@blp.route("/<uuid:connection_id>/rebuild", methods=["POST"])
+@blp.arguments(RebuildArgsSchema, required=False)
+@blp.response(202, RebuildResponseSchema)
+@blp.alt_response(200, schema=RebuildResponseSchema, description="A rebuild of this connection is already waiting")
+@blp.alt_response(404, schema=ErrorSchema)
+@login_required
+def rebuild(args, connection_id: uuid.UUID):
+    """Queue a schema rebuild; while one is queued or active, answer with it (unless `force`)."""
+    from app.services.rate_limit import check_job_creation
+
+    user_id = caller_id()
+    connections.get_connection(user_id, connection_id)
+    check_job_creation(user_id)
+    force = bool((args or {}).get("force"))
+    options = None if force else {"singletonKey": f"connection:{connection_id}"}
+    job, created = jobs.create_job(user_id, "schema-rebuild", {"connectionId": str(connection_id), "force": force}, options)
+    body = {"jobId": str(job.id), "message": "Schema rebuild job queued" if created else "Schema rebuild already in progress"}
+    return body, 202 if created else 200
+
+
+@blp.route("/<uuid:connection_id>/schema", methods=["GET"])
+@blp.response(200, CachedSchemaSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="Unknown connection, or no rebuild has finished yet")
+@login_required
+def schema(connection_id: uuid.UUID):
+    """The schema cached by the last successful rebuild."""
+    return connections.serialize_schema(connections.get_schema(caller_id(), connection_id))

@@ -1,0 +1,53 @@
+"""Liveness, pipeline health, socket health and Prometheus metrics (no authentication)."""
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from flask_smorest import Blueprint
+
+from app.services import health
+
+blp = Blueprint("health", __name__, description="Health and metrics")
+
+
+@blp.route("/api/health", methods=["GET"])
+@blp.doc(security=[])
+def liveness():
+    """200 while the process runs; checks no dependency."""
+    return jsonify({"status": "ok"})
+
+
+@blp.route("/api/health/jobs", methods=["GET"])
+@blp.doc(security=[], parameters=[{"in": "query", "name": "deep", "schema": {"type": "boolean"}}])
+def jobs_health():
+    """Queue size, active and failed jobs, last processed; 503 when degraded or unhealthy.
+    `?deep=true` (admin token) also pushes a canary job through the pipeline."""
+    body, status = health.jobs_health()
+    if request.args.get("deep", "").lower() in ("1", "true") and status == 200:
+        from flask_jwt_extended import current_user, verify_jwt_in_request
+
+        verify_jwt_in_request()
+        body["canary"] = health.canary_round_trip(current_user.id)
+        if body["canary"]["status"] != "completed":
+            body["status"], status = "degraded", 503
+    return jsonify(body), status
+
+
+@blp.route("/api/health/websocket", methods=["GET"])
+@blp.doc(security=[])
+def websocket_health():
+    """Sockets connected to all web processes together."""
+    from app.sockets.presence import websocket_health as read
+
+    body, status = read()
+    return jsonify(body), status
+
+
+@blp.route("/metrics", methods=["GET"])
+@blp.doc(security=[])
+def metrics():
+    """Prometheus text format, counting the work of every web and worker process."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from app.services.metrics_export import render
+
+    return Response(render(), content_type=CONTENT_TYPE_LATEST)

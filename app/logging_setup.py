@@ -1,0 +1,73 @@
+"""Logging: JSON lines in production, readable text in development.
+
+Each record carries the request id, user id and job id of the work that produced it, taken from
+context variables that the request hooks and the job runner set.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+user_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("user_id", default=None)
+job_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("job_id", default=None)
+
+_CONTEXT = (("request_id", request_id_var), ("user_id", user_id_var), ("job_id", job_id_var))
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, var in _CONTEXT:
+            if not hasattr(record, name):
+                setattr(record, name, var.get())
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name, _ in _CONTEXT:
+            value = getattr(record, name, None)
+            if value:
+                entry[name] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        ids = " ".join(f"{n}={getattr(record, n)}" for n, _ in _CONTEXT if getattr(record, n, None))
+        base = super().format(record)
+        return f"{base} [{ids}]" if ids else base
+
+
+_configured = False
+
+
+def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
+    """Install one handler on the root logger (idempotent: factories may run several times)."""
+    global _configured
+    if _configured:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(ContextFilter())
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Werkzeug/engineio access logs carry query strings; keep them at warning.
+    for noisy in ("werkzeug", "engineio.server", "socketio.server", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configured = True

@@ -1,0 +1,20 @@
+"""SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
+from app.models.audit import AuditEntry
+from app.models.connection import Connection, SchemaCache
+from app.models.job import DeadLetter, IdempotencyKey, Job, JobExecution
+from app.models.notification import EmailDelivery, Notification
+from app.models.user import NotificationPreference, User
+
+__all__ = [
+    "AuditEntry",
+    "Connection",
+    "DeadLetter",
+    "EmailDelivery",
+    "IdempotencyKey",
+    "Job",
+    "JobExecution",
+    "Notification",
+    "NotificationPreference",
+    "SchemaCache",
+    "User",
+]

@@ -1,0 +1,118 @@
+"""Jobs: the record of every background operation, its attempts and its progress.
+
+Postgres is the record and Redis only carries messages, so everything needed to re-enqueue,
+retry, recover or dead-letter a job lives in this row.
+"""
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import DateTime
+
+from app.extensions import db
+from app.models.base import created_at, uuid_pk
+
+WAITING_STATUSES = ("queued", "active")
+FINAL_STATUSES = ("completed", "failed", "cancelled")
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_user_created", "user_id", text("created_at DESC")),
+        # The release sweep: queued jobs not yet handed to the broker, in the order they should run.
+        Index(
+            "ix_jobs_release",
+            text("priority DESC"),
+            "created_at",
+            postgresql_where=text("status = 'queued' AND enqueued_at IS NULL"),
+        ),
+        Index("ix_jobs_status", "status"),
+        # At most one waiting job per (type, singletonKey).
+        Index(
+            "uq_jobs_singleton",
+            "type",
+            "singleton_key",
+            unique=True,
+            postgresql_where=text("singleton_key IS NOT NULL AND status IN ('queued', 'active')"),
+        ),
+        Index("ix_jobs_finished", "completed_at", postgresql_where=text("completed_at IS NOT NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    type: Mapped[str] = mapped_column(String(50), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")
+    payload: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    progress: Mapped[dict | None] = mapped_column(JSONB)
+    result: Mapped[dict | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(30))
+
+    priority: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    retry_delay: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    retry_backoff: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    expire_in_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
+    singleton_key: Mapped[str | None] = mapped_column(String(255))
+
+    created_at: Mapped[datetime] = created_at()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the job may run: startAfter, or the end of a retry back-off. Null means now.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the current attempt was handed to the broker; null means "not yet": the sweep does it.
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str | None] = mapped_column(String(255))
+
+
+class IdempotencyKey(db.Model):
+    """An `Idempotency-Key` a user sent, the hash of its request and the job it created."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False
+    )
+    created_at: Mapped[datetime] = created_at()
+
+
+class DeadLetter(db.Model):
+    """A job that failed for good, kept for operators to inspect and redrive."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    job_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = created_at()
+    redriven_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    redriven_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class JobExecution(db.Model):
+    """Test probe: one row per run of the `test-probe` job type, to count effects."""
+
+    __tablename__ = "job_executions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    completed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = created_at()

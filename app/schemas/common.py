@@ -1,0 +1,60 @@
+"""Shapes shared by every resource: errors, pagination, messages."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+MAX_PAGE = 1_000_000
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true or false: "yes", 1 or "true" are refused rather than guessed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict()
+
+
+class ApiErrorSchema(Schema):
+    """The one error shape of every endpoint."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+ErrorSchema = ApiErrorSchema
+
+
+class PaginationArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PaginationSchema(Schema):
+    page = fields.Integer()
+    limit = fields.Integer()
+    total = fields.Integer()
+    totalPages = fields.Integer()
+
+
+class MessageSchema(Schema):
+    message = fields.String()
+
+
+def paginated(items: list, page: int, limit: int, total: int) -> dict:
+    return {
+        "data": items,
+        "pagination": {"page": page, "limit": limit, "total": total, "totalPages": (total + limit - 1) // limit},
+    }
+
+
+def page_schema(item_schema: type[Schema], name: str, **extra_fields) -> type[Schema]:
+    """A `{data: [...], pagination: {...}}` schema for one item type."""
+    attrs = {"data": fields.List(fields.Nested(item_schema)), "pagination": fields.Nested(PaginationSchema), **extra_fields}
+    return Schema.from_dict(attrs, name=name)

@@ -1,0 +1,152 @@
+"""Periodic maintenance run by beat: hand due jobs to the broker, recover jobs whose worker died,
+and delete what retention says is old, in small batches that never hold locks for long."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import and_, delete, func, or_, select, text, update
+
+from app.extensions import db
+from app.models import DeadLetter, EmailDelivery, Job, Notification
+from app.services import events, queue
+
+log = logging.getLogger(__name__)
+
+RELEASE_BATCH = 500
+PURGE_BATCH = 1000
+
+
+def release_due_jobs() -> int:
+    """Send every queued job that is due and not with the broker yet (new, delayed, retried, or
+    committed while Redis was down), highest priority first."""
+    released = 0
+    while True:
+        rows = db.session.execute(
+            select(Job.id, Job.priority, Job.expire_in_seconds)
+            .where(
+                Job.status == "queued",
+                Job.enqueued_at.is_(None),
+                or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now()),
+            )
+            .order_by(Job.priority.desc(), Job.created_at)
+            .limit(RELEASE_BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            db.session.commit()
+            return released
+        sent = []
+        for job_id, priority, expire in rows:
+            try:
+                queue.send_job(job_id, priority, expire)
+            except Exception as exc:
+                log.warning("broker unavailable while releasing jobs: %s", type(exc).__name__)
+                break
+            sent.append(job_id)
+        if sent:
+            db.session.execute(update(Job).where(Job.id.in_(sent)).values(enqueued_at=func.now()))
+        db.session.commit()
+        released += len(sent)
+        if len(sent) < len(rows):
+            return released
+
+
+def resend_lost_messages() -> int:
+    """Queued jobs marked as sent long ago that never started: the broker lost their message
+    (e.g. Redis restarted without persistence). Clear the mark; `release_due_jobs` sends them."""
+    stale = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["JOB_STALE_ENQUEUE_SECONDS"])
+    condition = and_(Job.status == "queued", Job.enqueued_at < stale)
+    if _broker_queue_is_empty():
+        # Nothing waits in Redis, so anything sent more than a moment ago is lost.
+        condition = and_(Job.status == "queued", Job.enqueued_at < func.now() - timedelta(seconds=30))
+    count = db.session.execute(update(Job).where(condition).values(enqueued_at=None)).rowcount
+    db.session.commit()
+    return count
+
+
+def _broker_queue_is_empty() -> bool:
+    from app.services.redis_client import get_redis
+
+    try:
+        redis = get_redis()
+        names = [queue.JOB_QUEUE] + [f"{queue.JOB_QUEUE}:{step}" for step in range(1, 10)]
+        return sum(redis.llen(name) for name in names) == 0
+    except Exception:
+        return False
+
+
+def recover_lost_jobs() -> int:
+    """Active jobs whose worker stopped heartbeating (killed, out of memory, host lost): retry
+    them if attempts remain, else fail and dead-letter them."""
+    timeout = timedelta(seconds=current_app.config["JOB_HEARTBEAT_TIMEOUT"])
+    lost = db.session.scalars(
+        select(Job).where(Job.status == "active", Job.heartbeat_at < func.now() - timeout).with_for_update(skip_locked=True)
+    ).all()
+    retried, failed = [], []
+    for job in lost:
+        job.error = "The worker running this job stopped responding"
+        if job.attempts < job.max_attempts:
+            job.status, job.enqueued_at, job.next_attempt_at = "queued", None, None
+            retried.append(job)
+        else:
+            job.status, job.completed_at, job.error_kind = "failed", func.now(), "retryable"
+            db.session.add(DeadLetter(job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts))
+            failed.append(job)
+    db.session.commit()
+    for job in retried:
+        events.job_retrying(job)
+    for job in failed:
+        events.job_failed(job)
+    if lost:
+        log.warning("recovered %d lost jobs (%d retried, %d failed)", len(lost), len(retried), len(failed))
+    return len(lost)
+
+
+def resend_pending_emails() -> int:
+    """Emails recorded but never handed to the email queue (Redis was down) go out now."""
+    from app.services.queue import send_task
+
+    cutoff = func.now() - timedelta(minutes=2)
+    pending = db.session.scalars(
+        select(EmailDelivery).where(EmailDelivery.status == "pending", EmailDelivery.created_at < cutoff).limit(200)
+    ).all()
+    for delivery in pending:
+        send_task("notifications.send_email", args=[str(delivery.id), delivery.subject, None, {}], queue="email")
+    return len(pending)
+
+
+def _purge_in_batches(table, condition) -> int:
+    """Delete matching rows a batch at a time, each batch its own short transaction."""
+    total = 0
+    while True:
+        ids = select(table.c.id).where(condition).limit(PURGE_BATCH).scalar_subquery()
+        deleted = db.session.execute(delete(table).where(table.c.id.in_(ids))).rowcount
+        db.session.commit()
+        total += deleted
+        if deleted < PURGE_BATCH:
+            return total
+
+
+def purge_expired_notifications() -> int:
+    table = Notification.__table__
+    return _purge_in_batches(table, table.c.expires_at < func.now())
+
+
+def purge_old_jobs() -> int:
+    cutoff = func.now() - timedelta(days=current_app.config["JOB_RETENTION_DAYS"])
+    table = Job.__table__
+    return _purge_in_batches(table, and_(table.c.status.in_(("completed", "failed", "cancelled")), table.c.completed_at < cutoff))
+
+
+def record_worker_heartbeat(hostname: str) -> None:
+    """Liveness for /api/health/jobs: the last time any worker ran a maintenance task."""
+    from app.services.redis_client import get_redis
+
+    get_redis().set("jobsvc:worker:last_seen", datetime.now(timezone.utc).isoformat(), ex=3600)
+    get_redis().set(f"jobsvc:worker:{hostname}", datetime.now(timezone.utc).isoformat(), ex=120)
+
+
+def database_now() -> datetime:
+    return db.session.scalar(text("SELECT now()"))

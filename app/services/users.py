@@ -1,0 +1,68 @@
+"""Users: registration, login, lookups. Passwords are hashed with Argon2id."""
+from __future__ import annotations
+
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, Unauthorized
+from app.extensions import db
+from app.models import User
+
+_hasher = PasswordHasher()
+# Verifying against a real hash when the email is unknown keeps login timing uniform.
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_user(user_id: uuid.UUID) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def create_user(email: str, password: str, name: str | None = None, role: str | None = None) -> User:
+    """Create a user; the database trigger gives every new user the default preferences."""
+    email = normalise_email(email)
+    if role is None:
+        role = "admin" if email in current_app.config["ADMIN_EMAILS"] else "user"
+    user = User(email=email, name=name, password_hash=_hasher.hash(password), role=role)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("An account with this email already exists", code="email_taken") from None
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user whose credentials these are, or Unauthorized (same answer for both mistakes)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None:
+        raise Unauthorized("Invalid email or password", code="invalid_credentials")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        db.session.commit()
+    return user
+
+
+def serialize_user(user: User) -> dict:
+    from app.models.base import iso
+
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "createdAt": iso(user.created_at),
+    }

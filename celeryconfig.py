@@ -1,0 +1,75 @@
+"""Celery settings, derived from the app's configuration (itself read from the environment).
+
+Tuned for at-least-once delivery on the Redis broker: JSON only, late acks, requeue when a pool
+process dies, prefetch 1, and a visibility timeout longer than the longest job so that Redis never
+redelivers a job that is still running. Delays (startAfter, retry back-off) are never Celery
+ETAs: they stay in Postgres and the release sweep hands jobs over when due (celery #2481).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kombu import Queue
+
+QUEUES = ("jobs", "email", "maintenance")
+
+
+def build(config: dict) -> dict:
+    hard_limit = config["JOB_TIMEOUT_MINUTES"] * 60
+    visibility_timeout = hard_limit + 600
+    transport_options = {
+        "visibility_timeout": visibility_timeout,
+        # Our 0..100 priorities map onto ten lists, consumed highest first.
+        "priority_steps": list(range(10)),
+        "sep": ":",
+        "queue_order_strategy": "priority",
+        "socket_timeout": 10,
+        "socket_connect_timeout": 3,
+        "health_check_interval": 10,
+    }
+    sweep = timedelta(seconds=config["JOB_SWEEP_INTERVAL"])
+    return {
+        "broker_url": config["REDIS_URL"],
+        "broker_transport_options": transport_options,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,  # keep trying while Redis is down; never give up
+        "broker_connection_timeout": 3,
+        "broker_heartbeat": 0,
+        "result_backend": None,
+        "result_backend_transport_options": transport_options,
+        "task_ignore_result": True,  # Postgres is the record of results
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_failure_or_timeout": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_concurrency": config["MAX_CONCURRENT_JOBS"],
+        "worker_max_memory_per_child": 512 * 1024,  # KiB: a leaking job type cannot grow a child forever
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "task_time_limit": hard_limit + 30,
+        "task_soft_time_limit": hard_limit,
+        "task_default_queue": "jobs",
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_routes": {
+            "jobs.*": {"queue": "jobs"},
+            "notifications.*": {"queue": "email"},
+            "maintenance.*": {"queue": "maintenance"},
+        },
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
+        "task_create_missing_queues": True,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "beat_schedule": {
+            "release-due-jobs": {"task": "maintenance.release_due_jobs", "schedule": sweep},
+            "recover-lost-jobs": {"task": "maintenance.recover_lost_jobs", "schedule": sweep * 5},
+            "resend-pending-emails": {"task": "maintenance.resend_pending_emails", "schedule": timedelta(minutes=1)},
+            "purge-expired-notifications": {"task": "maintenance.purge_notifications", "schedule": timedelta(hours=1)},
+            "purge-old-jobs": {"task": "maintenance.purge_jobs", "schedule": timedelta(hours=1)},
+            "worker-liveness": {"task": "maintenance.heartbeat", "schedule": timedelta(seconds=15)},
+        },
+    }

@@ -1,0 +1,146 @@
+"""Fixtures: a fresh PostgreSQL database and a private Redis database per run, migrated with
+Alembic exactly as `release` does; a Flask app and client; real Celery worker and beat processes
+for the lifecycle tests."""
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+
+import psycopg2
+import pytest
+import redis as redis_lib
+from sqlalchemy.engine import make_url
+
+from tests.support import processes
+
+SERVER_URL = make_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+TEST_DB = f"jobsvc_test_{os.getpid()}_{secrets.token_hex(3)}"
+TEST_REDIS_URL = str(make_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).set(database="13"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--quick", action="store_true", help="skip the slow fault and benchmark smoke tests")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long tests skipped by --quick")
+    # Every process the tests start (workers, web servers) inherits this environment.
+    os.environ.update(
+        {
+            "APP_ENV": "test",
+            "DATABASE_URL": SERVER_URL.set(database=TEST_DB).render_as_string(hide_password=False),
+            "REDIS_URL": TEST_REDIS_URL,
+            "ENABLE_TEST_JOB_TYPES": "true",
+            "JWT_SECRET_KEY": "test-jwt-secret-" + secrets.token_hex(16),
+            "CONNECTION_SECRET_KEY": "test-connection-secret-" + secrets.token_hex(16),
+            "JOB_RATE_LIMIT_PER_MINUTE": "0",
+            "JOB_HEARTBEAT_SECONDS": "0.5",
+            "JOB_HEARTBEAT_TIMEOUT": "4",
+            "JOB_SWEEP_INTERVAL": "0.5",
+            "JOB_CANCEL_GRACE_SECONDS": "2",
+            "LOG_FORMAT": "text",
+            "ADMIN_EMAILS": "admin@example.com",
+        }
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--quick"):
+        skip = pytest.mark.skip(reason="--quick: slow tests skipped")
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(skip)
+
+
+def _admin_connection():
+    conn = psycopg2.connect(SERVER_URL.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg2", ""))
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database():
+    """A fresh database, migrated by Alembic, dropped at the end."""
+    conn = _admin_connection()
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{TEST_DB}"')
+    redis_lib.Redis.from_url(TEST_REDIS_URL).flushdb()
+    from app import create_app
+    from flask_migrate import upgrade
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        from app.extensions import db
+
+        db.engine.dispose()
+    yield TEST_DB
+    processes.stop_all()
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def app(database):
+    from app import create_app
+
+    app = create_app()
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture()
+def ctx(app):
+    with app.app_context():
+        yield app
+        from app.extensions import db
+
+        db.session.remove()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def redis_client():
+    return redis_lib.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+
+
+@pytest.fixture()
+def user(client):
+    """A freshly registered user: {id, email, password, token, refresh, headers}."""
+    from tests.support.api import register
+
+    return register(client)
+
+
+@pytest.fixture()
+def other_user(client):
+    from tests.support.api import register
+
+    return register(client)
+
+
+@pytest.fixture()
+def admin(client):
+    from tests.support.api import login, register
+
+    try:
+        return register(client, email="admin@example.com")
+    except AssertionError:
+        return login(client, "admin@example.com")
+
+
+@pytest.fixture(scope="session")
+def worker(database):
+    """A real Celery worker process (prefork, 2 processes) consuming every queue."""
+    return processes.start_worker(concurrency=2, name=f"w1-{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture(scope="session")
+def beat(database):
+    return processes.start_beat()

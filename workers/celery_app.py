@@ -1,0 +1,32 @@
+"""The worker entry point: builds the Flask app once, takes its Celery app, loads the tasks.
+
+Database engines and the socket emitter are created lazily in each pool process after the fork
+(never inherited from the parent).
+"""
+from __future__ import annotations
+
+from celery.signals import worker_process_init
+
+from app import create_app
+from app.config import ConfigError
+
+
+def _build():
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+
+
+flask_app = _build()
+celery = flask_app.extensions["celery"]
+celery.conf.update(include=["workers.jobs", "workers.maintenance", "workers.email"])
+
+
+@worker_process_init.connect
+def _reset_connections_after_fork(**_):
+    """Sockets opened by the parent must not be shared with the children."""
+    from app.extensions import db
+
+    with flask_app.app_context():
+        db.engine.dispose(close=False)

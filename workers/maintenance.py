@@ -1,0 +1,36 @@
+"""Beat's periodic tasks: thin wrappers around app.services.maintenance."""
+from __future__ import annotations
+
+from celery import shared_task
+
+from app.services import maintenance
+
+
+@shared_task(name="maintenance.release_due_jobs", ignore_result=True)
+def release_due_jobs() -> int:
+    return maintenance.release_due_jobs()
+
+
+@shared_task(name="maintenance.recover_lost_jobs", ignore_result=True)
+def recover_lost_jobs() -> int:
+    return maintenance.recover_lost_jobs() + maintenance.resend_lost_messages()
+
+
+@shared_task(name="maintenance.resend_pending_emails", ignore_result=True)
+def resend_pending_emails() -> int:
+    return maintenance.resend_pending_emails()
+
+
+@shared_task(name="maintenance.purge_notifications", ignore_result=True)
+def purge_notifications() -> int:
+    return maintenance.purge_expired_notifications()
+
+
+@shared_task(name="maintenance.purge_jobs", ignore_result=True)
+def purge_jobs() -> int:
+    return maintenance.purge_old_jobs()
+
+
+@shared_task(name="maintenance.heartbeat", bind=True, ignore_result=True)
+def heartbeat(self) -> None:
+    maintenance.record_worker_heartbeat(self.request.hostname or "worker")
