@@ -5,6 +5,7 @@ process dies, prefetch 1, and a visibility timeout longer than the longest job s
 redelivers a job that is still running. Delays (startAfter, retry back-off) are never Celery
 ETAs: they stay in Postgres and the release sweep hands jobs over when due (celery #2481).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

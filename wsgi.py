@@ -3,6 +3,7 @@
 The standard library is patched before anything else is imported, and psycopg2 is made
 cooperative, so one slow query never blocks every socket of the process.
 """
+
 import os
 
 ASYNC_MODE = os.environ.get("WEBSOCKET_ASYNC_MODE", "eventlet")

@@ -2,6 +2,7 @@
 
 Nothing here connects to Postgres or Redis; connections open on first use.
 """
+
 from __future__ import annotations
 
 from typing import Any

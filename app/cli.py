@@ -1,4 +1,5 @@
 """Operator commands: `flask --app app:create_app <command>`."""
+
 from __future__ import annotations
 
 import uuid

@@ -4,6 +4,7 @@
 and returns a plain dict for `app.config`. A bad value raises `ConfigError` naming the variable,
 which the entry points turn into one clear line instead of a traceback.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -11,8 +12,9 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,7 @@
 Services raise `ApiError` subclasses; dependency outages (Postgres, Redis) become 503 with
 `Retry-After`; everything else that escapes is a logged 500 without internals in the body.
 """
+
 from __future__ import annotations
 
 import logging
@@ -102,16 +103,22 @@ _HTTP_CODES = {
 }
 
 
-def _http_details(exc: HTTPException) -> tuple[int, dict[str, Any]]:
-    """webargs/flask-smorest put field errors in `exc.data["messages"]`; flatten per location."""
+def _http_details(exc: HTTPException) -> tuple[int, str | None, dict[str, Any]]:
+    """webargs/flask-smorest put field errors in `exc.data["messages"]`, per location; a body
+    that is not valid JSON comes as a plain list under "json"."""
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages") or {}
     details: dict[str, Any] = {}
-    for location_errors in messages.values():
-        if isinstance(location_errors, dict):
-            details.update(location_errors)
+    code = None
+    for location, errors in messages.items():
+        if isinstance(errors, dict):
+            details.update(errors)
+            code = "validation_error"
+        elif location == "json" and isinstance(errors, list):
+            details["body"] = errors
+            code = "malformed_json"
     status = 400 if exc.code == 422 else exc.code or 500
-    return status, details
+    return status, code, details
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -123,11 +130,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):
-        status, details = _http_details(exc)
-        code = "validation_error" if details else _HTTP_CODES.get(status, "http_error")
-        message = "Invalid request" if details else (exc.description or exc.name)
-        if status == 400 and "json" in (exc.description or "").lower() and not details:
-            code = "malformed_json"
+        status, code, details = _http_details(exc)
+        if code == "malformed_json":
+            message = "The request body is not valid JSON"
+        elif code == "validation_error":
+            message = "Invalid request"
+        else:
+            code, message = _HTTP_CODES.get(status, "http_error"), exc.description or exc.name
         return error_response(status, code, message, details)
 
     @app.errorhandler(Exception)
@@ -137,7 +146,9 @@ def register_error_handlers(app: Flask) -> None:
             log.warning("dependency unavailable: %s (%s)", dependency, type(exc).__name__)
             _reset_session()
             return error_response(
-                503, "service_unavailable", f"The {dependency} is unavailable; try again shortly",
+                503,
+                "service_unavailable",
+                f"The {dependency} is unavailable; try again shortly",
                 {"dependency": dependency, "retryAfter": RETRY_AFTER_SECONDS},
             )
         log.exception("unhandled error")

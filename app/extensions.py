@@ -1,4 +1,5 @@
 """Extension objects, created unbound: `create_app()` binds them, nothing connects at import."""
+
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -26,6 +27,8 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
+
+
 class ServiceApi(Api):
     """flask-smorest documents our error shape as the default error response."""
 

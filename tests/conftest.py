@@ -1,6 +1,7 @@
 """Fixtures: a fresh PostgreSQL database and a private Redis database per run, migrated with
 Alembic exactly as `release` does; a Flask app and client; real Celery worker and beat processes
 for the lifecycle tests."""
+
 from __future__ import annotations
 
 import os
@@ -54,7 +55,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _admin_connection():
-    conn = psycopg2.connect(SERVER_URL.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg2", ""))
+    conn = psycopg2.connect(
+        SERVER_URL.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg2", "")
+    )
     conn.autocommit = True
     return conn
 
@@ -66,8 +69,9 @@ def database():
     with conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{TEST_DB}"')
     redis_lib.Redis.from_url(TEST_REDIS_URL).flushdb()
-    from app import create_app
     from flask_migrate import upgrade
+
+    from app import create_app
 
     app = create_app()
     with app.app_context():

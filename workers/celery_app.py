@@ -3,6 +3,7 @@
 Database engines and the socket emitter are created lazily in each pool process after the fork
 (never inherited from the parent).
 """
+
 from __future__ import annotations
 
 from celery.signals import worker_process_init

@@ -1,4 +1,5 @@
 """The one task that runs every job type: unpack the id, call the runner service."""
+
 from __future__ import annotations
 
 from celery import shared_task

@@ -1,4 +1,5 @@
 """Beat's periodic tasks: thin wrappers around app.services.maintenance."""
+
 from __future__ import annotations
 
 from celery import shared_task

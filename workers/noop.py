@@ -1,4 +1,5 @@
 """noop (the canary of health checks and benchmarks) and test-probe (fault injection in tests)."""
+
 from __future__ import annotations
 
 import os

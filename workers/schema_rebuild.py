@@ -1,4 +1,5 @@
 """schema-rebuild: introspect the connection's database and cache its schema."""
+
 import uuid
 
 from app.services.schema_rebuild import rebuild

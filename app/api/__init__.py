@@ -1,4 +1,5 @@
 """REST API: one flask-smorest blueprint per resource, thin over app.services."""
+
 from flask import Flask
 
 

@@ -1,4 +1,5 @@
 """Administration (role `admin`): every user's jobs, dead letters and their redrive, audit log."""
+
 from __future__ import annotations
 
 import uuid
@@ -14,6 +15,10 @@ from app.services import admin, audit, jobs
 from app.services.events import serialize_job
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
+
+
+class AdminJobSchema(JobSchema):
+    userId = fields.String()
 
 
 class DeadLetterSchema(Schema):
@@ -39,7 +44,7 @@ class AuditEntrySchema(Schema):
 
 @blp.route("/jobs", methods=["GET"])
 @blp.arguments(JobListArgsSchema, location="query")
-@blp.response(200, page_schema(JobSchema, "AdminJobPage"))
+@blp.response(200, page_schema(AdminJobSchema, "AdminJobPage"))
 @blp.alt_response(403, schema=ErrorSchema)
 @admin_required
 def all_jobs(args):

@@ -1,4 +1,5 @@
 """Registration, login, token refresh and the current user."""
+
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user, jwt_required
 from flask_smorest import Blueprint
 
@@ -54,7 +55,9 @@ def login(data):
 @jwt_required(refresh=True)
 def refresh():
     """A new access token, for the refresh token given as bearer."""
-    return {"accessToken": create_access_token(identity=str(current_user.id), additional_claims={"role": current_user.role})}
+    return {
+        "accessToken": create_access_token(identity=str(current_user.id), additional_claims={"role": current_user.role})
+    }
 
 
 @blp.route("/me", methods=["GET"])

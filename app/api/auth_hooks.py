@@ -1,4 +1,5 @@
 """flask-jwt-extended callbacks: every token failure is a 401 in the contract's shape."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Database connections: stored encrypted, returned without the password; schema rebuilds."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,7 +9,11 @@ from flask_smorest import Blueprint
 from app.api.security import caller_id, login_required
 from app.schemas.common import ErrorSchema, MessageSchema, PaginationArgsSchema, page_schema, paginated
 from app.schemas.connections import (
-    CachedSchemaSchema, ConnectionCreateSchema, ConnectionSchema, ConnectionTestSchema, RebuildArgsSchema,
+    CachedSchemaSchema,
+    ConnectionCreateSchema,
+    ConnectionSchema,
+    ConnectionTestSchema,
+    RebuildArgsSchema,
     RebuildResponseSchema,
 )
 from app.services import connections, jobs
@@ -79,8 +84,13 @@ def rebuild(args, connection_id: uuid.UUID):
     check_job_creation(user_id)
     force = bool((args or {}).get("force"))
     options = None if force else {"singletonKey": f"connection:{connection_id}"}
-    job, created = jobs.create_job(user_id, "schema-rebuild", {"connectionId": str(connection_id), "force": force}, options)
-    body = {"jobId": str(job.id), "message": "Schema rebuild job queued" if created else "Schema rebuild already in progress"}
+    job, created = jobs.create_job(
+        user_id, "schema-rebuild", {"connectionId": str(connection_id), "force": force}, options
+    )
+    body = {
+        "jobId": str(job.id),
+        "message": "Schema rebuild job queued" if created else "Schema rebuild already in progress",
+    }
     return body, 202 if created else 200
 
 

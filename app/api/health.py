@@ -1,4 +1,5 @@
 """Liveness, pipeline health, socket health and Prometheus metrics (no authentication)."""
+
 from __future__ import annotations
 
 from flask import Response, jsonify, request

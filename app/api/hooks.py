@@ -1,4 +1,5 @@
 """Per-request plumbing: request ids, JSON-only bodies, security headers and CORS."""
+
 from __future__ import annotations
 
 import re

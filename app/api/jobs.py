@@ -1,4 +1,5 @@
 """Jobs: create, read, list, cancel, retry."""
+
 from __future__ import annotations
 
 import uuid

@@ -8,7 +8,11 @@ from flask_smorest import Blueprint
 from app.api.security import caller_id, login_required
 from app.schemas.common import ErrorSchema, MessageSchema, paginated
 from app.schemas.notifications import (
-    NotificationListArgsSchema, NotificationPageSchema, PreferenceSchema, PreferenceUpdateSchema, ReadAllResponseSchema,
+    NotificationListArgsSchema,
+    NotificationPageSchema,
+    PreferenceSchema,
+    PreferenceUpdateSchema,
+    ReadAllResponseSchema,
     ReadResponseSchema,
 )
 from app.services import notification_center as center

@@ -1,4 +1,5 @@
 """Who is calling: the authenticated user, and the admin gate."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
+
 from app.models.audit import AuditEntry
 from app.models.connection import Connection, SchemaCache
 from app.models.job import DeadLetter, IdempotencyKey, Job, JobExecution

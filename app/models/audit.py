@@ -1,4 +1,5 @@
 """Who did what: job creation, cancellation, retries, redrives, connection deletion."""
+
 import uuid
 from datetime import datetime
 

@@ -1,4 +1,5 @@
 """Column helpers shared by the models."""
+
 import uuid
 from datetime import datetime
 

@@ -1,4 +1,5 @@
 """A user's database connections and the schema cached from each."""
+
 import uuid
 from datetime import datetime
 

@@ -3,6 +3,7 @@
 Postgres is the record and Redis only carries messages, so everything needed to re-enqueue,
 retry, recover or dead-letter a job lives in this row.
 """
+
 import uuid
 from datetime import datetime
 

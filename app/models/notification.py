@@ -1,4 +1,5 @@
 """In-app notifications: rows first, pushed to sockets second."""
+
 import uuid
 from datetime import datetime
 

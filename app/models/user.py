@@ -1,4 +1,5 @@
 """Users and their notification preferences."""
+
 import uuid
 from datetime import datetime
 

@@ -1,4 +1,5 @@
 """Shapes shared by every resource: errors, pagination, messages."""
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 MAX_PAGE = 1_000_000
@@ -56,5 +57,9 @@ def paginated(items: list, page: int, limit: int, total: int) -> dict:
 
 def page_schema(item_schema: type[Schema], name: str, **extra_fields) -> type[Schema]:
     """A `{data: [...], pagination: {...}}` schema for one item type."""
-    attrs = {"data": fields.List(fields.Nested(item_schema)), "pagination": fields.Nested(PaginationSchema), **extra_fields}
+    attrs = {
+        "data": fields.List(fields.Nested(item_schema)),
+        "pagination": fields.Nested(PaginationSchema),
+        **extra_fields,
+    }
     return Schema.from_dict(attrs, name=name)

@@ -1,4 +1,5 @@
 """What administrators see across users: all jobs, dead letters, the audit log."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,7 +18,9 @@ def list_dead_letters(page: int, limit: int, include_redriven: bool = False) -> 
     if not include_redriven:
         query = query.where(DeadLetter.redriven_at.is_(None))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(DeadLetter.created_at.desc()).offset((page - 1) * limit).limit(limit)).all()
+    rows = db.session.scalars(
+        query.order_by(DeadLetter.created_at.desc()).offset((page - 1) * limit).limit(limit)
+    ).all()
     return list(rows), total
 
 
@@ -34,7 +37,10 @@ def redrive(admin_id: uuid.UUID, dead_letter_id: uuid.UUID):
 def list_audit_log(page: int, limit: int) -> tuple[list[AuditEntry], int]:
     total = db.session.scalar(select(func.count()).select_from(AuditEntry))
     rows = db.session.scalars(
-        select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).offset((page - 1) * limit).limit(limit)
+        select(AuditEntry)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .offset((page - 1) * limit)
+        .limit(limit)
     ).all()
     return list(rows), total
 

@@ -1,4 +1,5 @@
 """The audit log: one row per action a person took on a job or a connection."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,5 +1,6 @@
 """Checks on a connection URL before it is stored: form, dialect, operator allow-list, and
 never the service's own database."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -103,8 +104,10 @@ def _check_allowed_host(host: str, addresses: set) -> None:
 
 
 def _is_local(addresses: set, host: str) -> bool:
-    return host.lower() in _LOOPBACK_NAMES or host.startswith("/") or any(
-        address.is_loopback or address.is_unspecified or address in _own_addresses() for address in addresses
+    return (
+        host.lower() in _LOOPBACK_NAMES
+        or host.startswith("/")
+        or any(address.is_loopback or address.is_unspecified or address in _own_addresses() for address in addresses)
     )
 
 

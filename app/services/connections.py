@@ -1,4 +1,5 @@
 """A user's database connections: stored encrypted, returned without the password."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Encryption of stored connection credentials (Fernet, key derived from CONNECTION_SECRET_KEY)."""
+
 from __future__ import annotations
 
 import base64

@@ -1,5 +1,6 @@
 """Email delivery over SMTP_URL (plain, STARTTLS or SSL), with text and HTML bodies from
 templates. Without SMTP_URL the message is logged instead of sent."""
+
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,7 @@ import smtplib
 import ssl
 import uuid
 from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit, parse_qs
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, render_template
 from sqlalchemy import func, update
@@ -66,7 +67,9 @@ def deliver(delivery_id: uuid.UUID, title: str | None, message: str | None, data
         send_via_smtp(email, smtp_url)
         status = "sent"
     db.session.execute(
-        update(EmailDelivery).where(EmailDelivery.id == delivery_id).values(status=status, sent_at=func.now(), error=None)
+        update(EmailDelivery)
+        .where(EmailDelivery.id == delivery_id)
+        .values(status=status, sent_at=func.now(), error=None)
     )
     db.session.commit()
     return status
@@ -75,6 +78,8 @@ def deliver(delivery_id: uuid.UUID, title: str | None, message: str | None, data
 def record_failure(delivery_id: uuid.UUID, error: str) -> None:
     """After the last retry: the failure is on record, never lost silently."""
     db.session.rollback()
-    db.session.execute(update(EmailDelivery).where(EmailDelivery.id == delivery_id).values(status="failed", error=error[:1000]))
+    db.session.execute(
+        update(EmailDelivery).where(EmailDelivery.id == delivery_id).values(status="failed", error=error[:1000])
+    )
     db.session.commit()
     log.error("email %s failed for good: %s", delivery_id, error)

@@ -1,4 +1,5 @@
 """Errors a job can meet, and whether trying again could help (DESIGN.md's categories)."""
+
 from __future__ import annotations
 
 import re

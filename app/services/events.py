@@ -1,5 +1,6 @@
 """What happens around a job's transitions once they are committed: lifecycle notifications
 (in-app and email per preferences) and the `job:*` socket events. Persist first, then push."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -42,18 +43,24 @@ def _data(job: Job, **extra) -> dict:
 
 
 def status_event(job_id, status: str, progress: dict | None) -> None:
-    realtime.emit("job:status", {"jobId": str(job_id), "status": status, "progress": progress}, realtime.job_room(job_id))
+    realtime.emit(
+        "job:status", {"jobId": str(job_id), "status": status, "progress": progress}, realtime.job_room(job_id)
+    )
 
 
 def job_queued(job: Job) -> None:
     metrics.incr("jobs_created_total", {"type": job.type})
-    notifications.send(job.user_id, "job_queued", f"{_label(job)} queued", f"{_label(job)} job has been queued", _data(job))
+    notifications.send(
+        job.user_id, "job_queued", f"{_label(job)} queued", f"{_label(job)} job has been queued", _data(job)
+    )
     status_event(job.id, "queued", None)
 
 
 def job_started(job: Job) -> None:
     if job.attempts == 1:  # a retried attempt does not announce itself again
-        notifications.send(job.user_id, "job_started", f"{_label(job)} started", f"{_label(job)} job has started", _data(job))
+        notifications.send(
+            job.user_id, "job_started", f"{_label(job)} started", f"{_label(job)} job has started", _data(job)
+        )
     status_event(job.id, "active", job.progress)
 
 
@@ -85,7 +92,11 @@ def job_failed(job: Job) -> None:
     metrics.incr("jobs_failed_total", {"type": job.type})
     _observe_duration(job)
     notifications.send(
-        job.user_id, "job_failed", f"{_label(job)} failed", f"{_label(job)} failed: {job.error}", _data(job, error=job.error)
+        job.user_id,
+        "job_failed",
+        f"{_label(job)} failed",
+        f"{_label(job)} failed: {job.error}",
+        _data(job, error=job.error),
     )
     status_event(job.id, "failed", job.progress)
     realtime.emit("job:failed", {"jobId": str(job.id), "error": job.error}, realtime.job_room(job.id))

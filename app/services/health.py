@@ -1,9 +1,10 @@
 """Health of the pipeline: dependencies, queue, workers, and an optional canary round trip."""
+
 from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -31,7 +32,9 @@ def _redis_ping() -> None:
 def live_workers() -> list[str]:
     from app.services.redis_client import get_redis
 
-    return sorted(key.removeprefix(WORKER_KEY_PREFIX) for key in get_redis().scan_iter(WORKER_KEY_PREFIX + "*", count=100))
+    return sorted(
+        key.removeprefix(WORKER_KEY_PREFIX) for key in get_redis().scan_iter(WORKER_KEY_PREFIX + "*", count=100)
+    )
 
 
 def jobs_health() -> tuple[dict, int]:
@@ -41,11 +44,17 @@ def jobs_health() -> tuple[dict, int]:
     redis_ok, redis_error = _check(_redis_ping)
     body: dict = {"checks": {"database": database_ok, "redis": redis_ok}}
     if database_ok:
-        counts = dict(db.session.execute(select(Job.status, func.count()).where(Job.status.in_(("queued", "active"))).group_by(Job.status)).all())
-        day_ago = datetime.now(timezone.utc) - timedelta(hours=24)
+        counts = dict(
+            db.session.execute(
+                select(Job.status, func.count()).where(Job.status.in_(("queued", "active"))).group_by(Job.status)
+            ).all()
+        )
+        day_ago = datetime.now(UTC) - timedelta(hours=24)
         body["queueSize"] = counts.get("queued", 0)
         body["activeJobs"] = counts.get("active", 0)
-        body["failedJobs"] = db.session.scalar(select(func.count()).select_from(Job).where(Job.status == "failed", Job.completed_at >= day_ago))
+        body["failedJobs"] = db.session.scalar(
+            select(func.count()).select_from(Job).where(Job.status == "failed", Job.completed_at >= day_ago)
+        )
         last = db.session.scalar(select(func.max(Job.completed_at)))
         body["lastProcessedAt"] = last.isoformat() if last else None
     workers: list[str] = []
@@ -76,6 +85,10 @@ def canary_round_trip(user_id: uuid.UUID, timeout: float = 20.0) -> dict:
         db.session.expire_all()
         status = db.session.scalar(select(Job.status).where(Job.id == job.id))
         if status in ("completed", "failed"):
-            return {"jobId": str(job.id), "status": status, "roundTripMs": round((time.perf_counter() - started) * 1000, 1)}
+            return {
+                "jobId": str(job.id),
+                "status": status,
+                "roundTripMs": round((time.perf_counter() - started) * 1000, 1),
+            }
         time.sleep(0.05)
     return {"jobId": str(job.id), "status": "timeout", "roundTripMs": None}

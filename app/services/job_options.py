@@ -1,9 +1,10 @@
 """Validation of a job request: its type, its payload and its options, with defaults per type."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -22,13 +23,13 @@ class StartAfter(fields.Field):
             seconds = float(value)
             if not 0 <= seconds <= 365 * 86400:
                 raise ValidationError("Seconds must be between 0 and one year.")
-            return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+            return datetime.now(UTC) + timedelta(seconds=seconds)
         if isinstance(value, str):
             try:
                 moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 raise ValidationError("Must be an ISO 8601 time or a number of seconds.") from None
-            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         raise ValidationError("Must be an ISO 8601 time or a number of seconds.")
 
 

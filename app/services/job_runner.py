@@ -1,5 +1,6 @@
 """Running one attempt of a job inside a worker: claim, run the type's handler with a context
 for progress and cancellation, then record the outcome and announce it."""
+
 from __future__ import annotations
 
 import ctypes
@@ -9,7 +10,8 @@ import os
 import signal
 import threading
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import update
@@ -114,7 +116,9 @@ def run_job(job_id: str, worker: str) -> str:
     ctx = JobContext(job)
     events.job_started(job)
     config = current_app.config
-    watchdog = Watchdog(ctx, db.engine, threading.get_ident(), config["JOB_HEARTBEAT_SECONDS"], config["JOB_CANCEL_GRACE_SECONDS"])
+    watchdog = Watchdog(
+        ctx, db.engine, threading.get_ident(), config["JOB_HEARTBEAT_SECONDS"], config["JOB_CANCEL_GRACE_SECONDS"]
+    )
     watchdog.start()
     try:
         result = _load_handler(get_job_type(job.type).handler)(ctx)

@@ -3,11 +3,12 @@
 Each one names the state it expects (and the attempt it belongs to), so a duplicate delivery, a
 stale worker or a cancellation that raced it changes nothing: `UPDATE ... WHERE status = ...`.
 """
+
 from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, update
@@ -30,8 +31,13 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
         update(Job)
         .where(Job.id == job_id, claimable)
         .values(
-            status="active", attempts=Job.attempts + 1, started_at=func.coalesce(Job.started_at, func.now()),
-            heartbeat_at=func.now(), worker=worker, next_attempt_at=None, error=None,
+            status="active",
+            attempts=Job.attempts + 1,
+            started_at=func.coalesce(Job.started_at, func.now()),
+            heartbeat_at=func.now(),
+            worker=worker,
+            next_attempt_at=None,
+            error=None,
         )
         .returning(Job.id)
     ).scalar()
@@ -70,25 +76,41 @@ def fail_attempt(job: Job, attempt: int, error: str, retryable: bool) -> Job | N
     """active -> queued with a back-off when attempts remain and the error is retryable,
     else -> failed and dead-lettered. None when the attempt was no longer current."""
     if retryable and attempt < job.max_attempts:
-        due = datetime.now(timezone.utc) + timedelta(seconds=backoff_seconds(job))
+        due = datetime.now(UTC) + timedelta(seconds=backoff_seconds(job))
         return _finish(
-            job.id, attempt,
-            {"status": "queued", "error": error, "error_kind": "retryable", "next_attempt_at": due, "enqueued_at": None},
+            job.id,
+            attempt,
+            {
+                "status": "queued",
+                "error": error,
+                "error_kind": "retryable",
+                "next_attempt_at": due,
+                "enqueued_at": None,
+            },
         )
     failed = _finish(
-        job.id, attempt,
-        {"status": "failed", "error": error, "error_kind": "retryable" if retryable else "permanent",
-         "completed_at": func.now()},
+        job.id,
+        attempt,
+        {
+            "status": "failed",
+            "error": error,
+            "error_kind": "retryable" if retryable else "permanent",
+            "completed_at": func.now(),
+        },
         commit=False,
     )
     if failed is not None:
-        db.session.add(DeadLetter(job_id=failed.id, user_id=failed.user_id, job_type=failed.type, error=error, attempts=attempt))
+        db.session.add(
+            DeadLetter(job_id=failed.id, user_id=failed.user_id, job_type=failed.type, error=error, attempts=attempt)
+        )
     db.session.commit()
     return failed
 
 
 def _finish(job_id: uuid.UUID, attempt: int, values: dict, commit: bool = True) -> Job | None:
-    done = db.session.execute(update(Job).where(_current_attempt(job_id, attempt)).values(**values).returning(Job.id)).scalar()
+    done = db.session.execute(
+        update(Job).where(_current_attempt(job_id, attempt)).values(**values).returning(Job.id)
+    ).scalar()
     if not done:
         # Not the current attempt any more: nothing it did may commit.
         db.session.rollback()

@@ -4,10 +4,11 @@ Each type is a payload schema, retry defaults (DESIGN.md's JOB_RETRY_CONFIG), wo
 notifications, and the dotted path of the worker function that runs it (imported lazily by the
 worker, so the web never imports `workers/`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, fields, validate

@@ -3,12 +3,13 @@
 Every write commits first and hands the job to the broker after (`queue.enqueue_after_commit`);
 a job the broker never received is still `queued` in Postgres and the sweep sends it later.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +46,7 @@ def create_job(
     job = _new_job(user_id, req)
     db.session.add(job)
     if idempotency_key:
+        db.session.flush()  # the key references the job row: insert the job first
         db.session.add(IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id))
     audit.record(user_id, "job.created", "job", job.id, {"type": job.type})
     try:
@@ -62,7 +64,7 @@ def create_job(
 
 
 def _new_job(user_id: uuid.UUID, req: JobRequest) -> Job:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due_now = req.start_after is None or req.start_after <= now
     return Job(
         id=uuid.uuid4(),
@@ -87,7 +89,7 @@ def _job_for_idempotency_key(user_id: uuid.UUID, key: str, fingerprint: str) -> 
     row = db.session.get(IdempotencyKey, (user_id, key))
     if row is None:
         return None
-    if row.created_at < datetime.now(timezone.utc) - IDEMPOTENCY_WINDOW:
+    if row.created_at < datetime.now(UTC) - IDEMPOTENCY_WINDOW:
         db.session.delete(row)
         db.session.flush()
         return None
@@ -164,14 +166,23 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
     job = db.session.get(Job, job_id)
     if job is None or (user_id is not None and job.user_id != user_id):
         raise NotFound("Job not found")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         requeued = db.session.execute(
             update(Job)
             .where(Job.id == job_id, Job.status.in_(("failed", "cancelled")))
             .values(
-                status="queued", attempts=0, error=None, error_kind=None, progress=None, result=None,
-                started_at=None, completed_at=None, next_attempt_at=None, heartbeat_at=None, worker=None,
+                status="queued",
+                attempts=0,
+                error=None,
+                error_kind=None,
+                progress=None,
+                result=None,
+                started_at=None,
+                completed_at=None,
+                next_attempt_at=None,
+                heartbeat_at=None,
+                worker=None,
                 enqueued_at=now,
             )
             .returning(Job.id)
@@ -181,7 +192,9 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
         raise Conflict("Another job with the same singletonKey is waiting", code="singleton_conflict") from None
     if requeued is None:
         db.session.rollback()
-        raise Conflict(f"Only failed or cancelled jobs can be retried; this one is {job.status}", code="invalid_transition")
+        raise Conflict(
+            f"Only failed or cancelled jobs can be retried; this one is {job.status}", code="invalid_transition"
+        )
     db.session.execute(
         update(DeadLetter)
         .where(DeadLetter.job_id == job_id, DeadLetter.redriven_at.is_(None))

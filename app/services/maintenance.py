@@ -1,9 +1,10 @@
 """Periodic maintenance run by beat: hand due jobs to the broker, recover jobs whose worker died,
 and delete what retention says is old, in small batches that never hold locks for long."""
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, text, update
@@ -56,7 +57,7 @@ def release_due_jobs() -> int:
 def resend_lost_messages() -> int:
     """Queued jobs marked as sent long ago that never started: the broker lost their message
     (e.g. Redis restarted without persistence). Clear the mark; `release_due_jobs` sends them."""
-    stale = datetime.now(timezone.utc) - timedelta(seconds=current_app.config["JOB_STALE_ENQUEUE_SECONDS"])
+    stale = datetime.now(UTC) - timedelta(seconds=current_app.config["JOB_STALE_ENQUEUE_SECONDS"])
     condition = and_(Job.status == "queued", Job.enqueued_at < stale)
     if _broker_queue_is_empty():
         # Nothing waits in Redis, so anything sent more than a moment ago is lost.
@@ -82,7 +83,9 @@ def recover_lost_jobs() -> int:
     them if attempts remain, else fail and dead-letter them."""
     timeout = timedelta(seconds=current_app.config["JOB_HEARTBEAT_TIMEOUT"])
     lost = db.session.scalars(
-        select(Job).where(Job.status == "active", Job.heartbeat_at < func.now() - timeout).with_for_update(skip_locked=True)
+        select(Job)
+        .where(Job.status == "active", Job.heartbeat_at < func.now() - timeout)
+        .with_for_update(skip_locked=True)
     ).all()
     retried, failed = [], []
     for job in lost:
@@ -92,7 +95,11 @@ def recover_lost_jobs() -> int:
             retried.append(job)
         else:
             job.status, job.completed_at, job.error_kind = "failed", func.now(), "retryable"
-            db.session.add(DeadLetter(job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts))
+            db.session.add(
+                DeadLetter(
+                    job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts
+                )
+            )
             failed.append(job)
     db.session.commit()
     for job in retried:
@@ -137,15 +144,17 @@ def purge_expired_notifications() -> int:
 def purge_old_jobs() -> int:
     cutoff = func.now() - timedelta(days=current_app.config["JOB_RETENTION_DAYS"])
     table = Job.__table__
-    return _purge_in_batches(table, and_(table.c.status.in_(("completed", "failed", "cancelled")), table.c.completed_at < cutoff))
+    return _purge_in_batches(
+        table, and_(table.c.status.in_(("completed", "failed", "cancelled")), table.c.completed_at < cutoff)
+    )
 
 
 def record_worker_heartbeat(hostname: str) -> None:
     """Liveness for /api/health/jobs: the last time any worker ran a maintenance task."""
     from app.services.redis_client import get_redis
 
-    get_redis().set("jobsvc:worker:last_seen", datetime.now(timezone.utc).isoformat(), ex=3600)
-    get_redis().set(f"jobsvc:worker:{hostname}", datetime.now(timezone.utc).isoformat(), ex=120)
+    get_redis().set("jobsvc:worker:last_seen", datetime.now(UTC).isoformat(), ex=3600)
+    get_redis().set(f"jobsvc:worker:{hostname}", datetime.now(UTC).isoformat(), ex=120)
 
 
 def database_now() -> datetime:

@@ -1,5 +1,6 @@
 """Prometheus metrics. Counters live in Redis so that /metrics counts the work of every web and
 worker process, not only the one answering; gauges are read from Postgres at scrape time."""
+
 from __future__ import annotations
 
 import logging

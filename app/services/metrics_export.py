@@ -1,5 +1,6 @@
 """/metrics: counters and histograms every process wrote to Redis, plus gauges read now from
 Postgres and Redis, rendered with prometheus_client."""
+
 from __future__ import annotations
 
 import re
@@ -57,30 +58,50 @@ class SharedCollector:
         family = HistogramMetricFamily(name, doc, labels=keys)
         for field, total in sums.items():
             base = _labels(field)
-            series = sorted(
-                ((lbl["le"], float(v)) for f, v in buckets.items() if {k: x for k, x in (lbl := _labels(f)).items() if k != "le"} == base),
-                key=lambda item: float("inf") if item[0] == "+Inf" else float(item[0]),
-            )
+            series = sorted(_buckets_of(buckets, base), key=lambda item: _bound(item[0]))
             if not series or series[-1][0] != "+Inf":
                 series.append(("+Inf", float(counts.get(field, 0))))
             family.add_metric([base.get(k, "") for k in keys], series, float(total))
         return family
 
 
+def _bound(le: str) -> float:
+    return float("inf") if le == "+Inf" else float(le)
+
+
+def _buckets_of(buckets: dict, base: dict) -> list[tuple[str, float]]:
+    """The (le, count) pairs of one labelled series."""
+    pairs = []
+    for field, value in buckets.items():
+        labels = _labels(field)
+        le = labels.pop("le", None)
+        if le is not None and labels == base:
+            pairs.append((le, float(value)))
+    return pairs
+
+
 def _gauges(redis):
-    in_queue = GaugeMetricFamily("jobs_in_queue", "Jobs waiting or running, by type and status", labels=["type", "status"])
+    in_queue = GaugeMetricFamily(
+        "jobs_in_queue", "Jobs waiting or running, by type and status", labels=["type", "status"]
+    )
     for job_type, status, count in db.session.execute(
-        select(Job.type, Job.status, func.count()).where(Job.status.in_(("queued", "active"))).group_by(Job.type, Job.status)
+        select(Job.type, Job.status, func.count())
+        .where(Job.status.in_(("queued", "active")))
+        .group_by(Job.type, Job.status)
     ):
         in_queue.add_metric([job_type, status], count)
     yield in_queue
     total, read = db.session.execute(
         select(func.count(), func.count().filter(Notification.read.is_(True))).select_from(Notification)
     ).one()
-    yield GaugeMetricFamily("notifications_read_rate", "Share of stored notifications that are read", value=(read / total) if total else 0.0)
+    yield GaugeMetricFamily(
+        "notifications_read_rate", "Share of stored notifications that are read", value=(read / total) if total else 0.0
+    )
     from app.sockets.presence import connected_clients
 
-    yield GaugeMetricFamily("websocket_connections_total", "Sockets connected to all web processes", value=connected_clients(redis))
+    yield GaugeMetricFamily(
+        "websocket_connections_total", "Sockets connected to all web processes", value=connected_clients(redis)
+    )
 
 
 def render() -> bytes:

@@ -1,4 +1,5 @@
 """The notification centre as users see it: list, read, delete, and preferences."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,7 +30,9 @@ def list_notifications(user_id: uuid.UUID, page: int, limit: int, unread_only: b
 
 def unread_count(user_id: uuid.UUID) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.user_id == user_id, Notification.read.is_(False))
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read.is_(False))
     )
 
 

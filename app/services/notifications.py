@@ -1,12 +1,13 @@
 """The notification service: one entry point, `send()`, fanning out to the channels a user's
 preferences enable. In-app: a committed row, then a `notification` event. Email: a delivery row,
 then a task on the `email` queue that sends it with retries."""
+
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -62,10 +63,17 @@ def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | N
     delivery_id = None
     if "in_app" in channels:
         retention = timedelta(days=current_app.config["NOTIFICATION_RETENTION_DAYS"])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         notification = Notification(
-            id=uuid.uuid4(), user_id=user_id, type=type, title=title, message=message, data=data or {},
-            read=False, created_at=now, expires_at=now + retention,
+            id=uuid.uuid4(),
+            user_id=user_id,
+            type=type,
+            title=title,
+            message=message,
+            data=data or {},
+            read=False,
+            created_at=now,
+            expires_at=now + retention,
         )
         db.session.add(notification)
         # Serialised before the commit expires the object, so that no re-read is needed.

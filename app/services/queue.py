@@ -1,9 +1,10 @@
 """The Celery side of the web and the workers: one Celery app configured from `celeryconfig`,
 tasks that run inside the Flask app context, and the hand-off of jobs to the broker."""
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from celery import Celery, Task
 from flask import Flask, current_app
@@ -52,15 +53,19 @@ def send_job(job_id, priority: int, expire_in_seconds: int) -> None:
     """Hand one job to the broker; the task's time limits come from the job's own expiry."""
     limit = max(1, expire_in_seconds)
     send_task(
-        JOB_TASK, [str(job_id)], queue=JOB_QUEUE, priority=celery_priority(priority),
-        time_limit=limit + 30, soft_time_limit=limit,
+        JOB_TASK,
+        [str(job_id)],
+        queue=JOB_QUEUE,
+        priority=celery_priority(priority),
+        time_limit=limit + 30,
+        soft_time_limit=limit,
     )
 
 
 def enqueue_if_due(job: Job) -> bool:
     """After the commit: send a job that is due now. On failure clear `enqueued_at` so the sweep
     sends it once the broker is back. Returns whether the broker took it."""
-    if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(timezone.utc):
+    if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(UTC):
         return False
     try:
         send_job(job.id, job.priority, job.expire_in_seconds)

@@ -3,6 +3,7 @@
 Fixed windows with INCR + EXPIRE: cheap, and precise enough for abuse control. When Redis is
 unreachable the limits fail open (logged): refusing every login during an outage would be worse.
 """
+
 from __future__ import annotations
 
 import hashlib

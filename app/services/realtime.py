@@ -4,6 +4,7 @@ In the web process the app's own `socketio` publishes to the queue; in a worker,
 `SocketIO(message_queue=...)` without an app does, created lazily in each (forked) process.
 Events are a fast path: a failed publish is logged and dropped, Postgres holds the truth.
 """
+
 from __future__ import annotations
 
 import logging

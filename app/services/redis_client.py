@@ -1,4 +1,5 @@
 """One Redis client per process (redis-py pools its connections and is fork-aware)."""
+
 from __future__ import annotations
 
 import os

@@ -1,8 +1,9 @@
 """The schema-rebuild job: introspect a user's database and cache what was found."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
@@ -37,14 +38,20 @@ def rebuild(ctx, connection_id: uuid.UUID) -> dict:
     schema = introspect(url.render_as_string(hide_password=False), progress=on_step)
 
     ctx.progress(3, STEPS, f"Processing schema data ({schema['totalTables']} tables)...")
-    built_at = datetime.now(timezone.utc)
+    built_at = datetime.now(UTC)
     values = {
-        "connection_id": connection_id, "job_id": ctx.job_id, "built_at": built_at,
-        "total_tables": schema["totalTables"], "tables": schema["tables"],
+        "connection_id": connection_id,
+        "job_id": ctx.job_id,
+        "built_at": built_at,
+        "total_tables": schema["totalTables"],
+        "tables": schema["tables"],
     }
     statement = insert(SchemaCache).values(**values)
     db.session.execute(
-        statement.on_conflict_do_update(index_elements=[SchemaCache.connection_id], set_={k: statement.excluded[k] for k in values if k != "connection_id"})
+        statement.on_conflict_do_update(
+            index_elements=[SchemaCache.connection_id],
+            set_={k: statement.excluded[k] for k in values if k != "connection_id"},
+        )
     )
     db.session.commit()
 

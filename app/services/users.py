@@ -1,4 +1,5 @@
 """Users: registration, login, lookups. Passwords are hashed with Argon2id."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Auth: register, login, refresh, me; tokens that cannot stand in for each other."""
+
 from __future__ import annotations
 
 import base64
@@ -8,7 +9,9 @@ from tests.support.api import PASSWORD
 
 
 def test_register_returns_user_and_tokens(client):
-    response = client.post("/api/auth/register", json={"email": "New.Person@Example.com", "password": PASSWORD, "name": "New"})
+    response = client.post(
+        "/api/auth/register", json={"email": "New.Person@Example.com", "password": PASSWORD, "name": "New"}
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["user"]["email"] == "new.person@example.com"
@@ -36,9 +39,12 @@ def test_register_creates_six_default_preferences(client, user):
     prefs = client.get("/api/notifications/preferences", headers=user["headers"]).get_json()
     got = {(p["notificationType"], p["channel"], p["enabled"]) for p in prefs}
     assert got == {
-        ("job_status", "in_app", True), ("job_status", "email", True),
-        ("invitations", "in_app", True), ("invitations", "email", True),
-        ("system", "in_app", True), ("system", "email", False),
+        ("job_status", "in_app", True),
+        ("job_status", "email", True),
+        ("invitations", "in_app", True),
+        ("invitations", "email", True),
+        ("system", "in_app", True),
+        ("system", "email", False),
     }
 
 

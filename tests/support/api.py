@@ -1,4 +1,5 @@
 """Small helpers the API tests share: accounts, tokens, waiting for a job."""
+
 from __future__ import annotations
 
 import secrets
@@ -31,7 +32,9 @@ def _account(body: dict, email: str, password: str) -> dict:
     }
 
 
-def wait_for_job(client, headers: dict, job_id: str, statuses=("completed", "failed", "cancelled"), timeout=30.0) -> dict:
+def wait_for_job(
+    client, headers: dict, job_id: str, statuses=("completed", "failed", "cancelled"), timeout=30.0
+) -> dict:
     """Poll the REST API until the job reaches one of `statuses`."""
     deadline = time.monotonic() + timeout
     body = None

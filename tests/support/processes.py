@@ -1,4 +1,5 @@
 """Real service processes for the tests (Celery worker and beat, web servers), stopped at exit."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,22 @@ def _spawn(args: list[str], env: dict | None = None, log_name: str = "proc") -> 
 
 def start_worker(concurrency: int = 2, name: str = "worker", env: dict | None = None, queues="jobs,email,maintenance"):
     args = [
-        sys.executable, "-m", "celery", "-A", "workers", "worker", "--loglevel=INFO", "-E", "-Q", queues,
-        f"--concurrency={concurrency}", "--pool=prefork", "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers",
+        "worker",
+        "--loglevel=INFO",
+        "-E",
+        "-Q",
+        queues,
+        f"--concurrency={concurrency}",
+        "--pool=prefork",
+        "-n",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
     ]
     proc = _spawn(args, env, log_name=name)
     wait_for_log(proc, "ready.", timeout=60)
@@ -35,7 +50,11 @@ def start_worker(concurrency: int = 2, name: str = "worker", env: dict | None = 
 
 def start_beat(env: dict | None = None):
     schedule = tempfile.mktemp(prefix="beat-schedule-")
-    proc = _spawn([sys.executable, "-m", "celery", "-A", "workers", "beat", "--loglevel=INFO", f"--schedule={schedule}"], env, "beat")
+    proc = _spawn(
+        [sys.executable, "-m", "celery", "-A", "workers", "beat", "--loglevel=INFO", f"--schedule={schedule}"],
+        env,
+        "beat",
+    )
     wait_for_log(proc, "beat: Starting", timeout=60)
     return proc
 

@@ -1,4 +1,5 @@
 """Job lifecycle on a real Celery worker process: runs, progress, retries, failure, dead letters."""
+
 from __future__ import annotations
 
 from tests.support.api import create_job, wait_for_job
@@ -16,14 +17,18 @@ def test_probe_job_runs_to_completion_on_the_worker(client, user, worker):
 
 
 def test_retryable_failure_retries_with_backoff_then_completes(client, user, worker, beat):
-    response = create_job(client, user["headers"], payload={"failAttempts": 2}, options={"retryLimit": 3, "retryDelay": 1})
+    response = create_job(
+        client, user["headers"], payload={"failAttempts": 2}, options={"retryLimit": 3, "retryDelay": 1}
+    )
     job = wait_for_job(client, user["headers"], response.get_json()["id"], timeout=45)
     assert job["status"] == "completed"
     assert job["attempts"] == 3
 
 
 def test_permanent_failure_fails_at_once_and_is_dead_lettered(client, user, admin, worker):
-    response = create_job(client, user["headers"], payload={"failAttempts": 5, "failWith": "permanent"}, options={"retryLimit": 3})
+    response = create_job(
+        client, user["headers"], payload={"failAttempts": 5, "failWith": "permanent"}, options={"retryLimit": 3}
+    )
     job = wait_for_job(client, user["headers"], response.get_json()["id"])
     assert job["status"] == "failed"
     assert job["attempts"] == 1
@@ -33,7 +38,9 @@ def test_permanent_failure_fails_at_once_and_is_dead_lettered(client, user, admi
 
 
 def test_exhausted_retries_fail_and_redrive_runs_again(client, user, admin, worker, beat):
-    response = create_job(client, user["headers"], payload={"failAttempts": 2}, options={"retryLimit": 1, "retryDelay": 0})
+    response = create_job(
+        client, user["headers"], payload={"failAttempts": 2}, options={"retryLimit": 1, "retryDelay": 0}
+    )
     job_id = response.get_json()["id"]
     job = wait_for_job(client, user["headers"], job_id, timeout=45)
     assert job["status"] == "failed" and job["attempts"] == 2
