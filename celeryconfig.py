@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kombu import Queue
+from kombu import Exchange, Queue
 
 QUEUES = ("jobs", "email", "maintenance")
 
@@ -54,7 +54,8 @@ def build(config: dict) -> dict:
         "task_time_limit": hard_limit + 30,
         "task_soft_time_limit": hard_limit,
         "task_default_queue": "jobs",
-        "task_queues": [Queue(name) for name in QUEUES],
+        # One direct exchange per queue: a message routed to one queue never lands in another.
+        "task_queues": [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
         "task_routes": {
             "jobs.*": {"queue": "jobs"},
             "notifications.*": {"queue": "email"},
@@ -65,12 +66,21 @@ def build(config: dict) -> dict:
         "task_create_missing_queues": True,
         "timezone": "UTC",
         "enable_utc": True,
-        "beat_schedule": {
-            "release-due-jobs": {"task": "maintenance.release_due_jobs", "schedule": sweep},
-            "recover-lost-jobs": {"task": "maintenance.recover_lost_jobs", "schedule": sweep * 5},
-            "resend-pending-emails": {"task": "maintenance.resend_pending_emails", "schedule": timedelta(minutes=1)},
-            "purge-expired-notifications": {"task": "maintenance.purge_notifications", "schedule": timedelta(hours=1)},
-            "purge-old-jobs": {"task": "maintenance.purge_jobs", "schedule": timedelta(hours=1)},
-            "worker-liveness": {"task": "maintenance.heartbeat", "schedule": timedelta(seconds=15)},
-        },
+        "beat_schedule": _beat_schedule(sweep),
+    }
+
+
+def _beat_schedule(sweep: timedelta) -> dict:
+    """Maintenance tasks; each expires after its own period so that a backlog built while no
+    worker runs does not replay as a burst of identical sweeps."""
+    periods = {
+        "release-due-jobs": ("maintenance.release_due_jobs", sweep),
+        "recover-lost-jobs": ("maintenance.recover_lost_jobs", sweep * 5),
+        "resend-pending-emails": ("maintenance.resend_pending_emails", timedelta(minutes=1)),
+        "purge-expired-notifications": ("maintenance.purge_notifications", timedelta(hours=1)),
+        "purge-old-jobs": ("maintenance.purge_jobs", timedelta(hours=1)),
+    }
+    return {
+        name: {"task": task, "schedule": period, "options": {"expires": max(1.0, period.total_seconds())}}
+        for name, (task, period) in periods.items()
     }

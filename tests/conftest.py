@@ -13,11 +13,15 @@ import pytest
 import redis as redis_lib
 from sqlalchemy.engine import make_url
 
-from tests.support import processes
+from tests.support import processes, redis_lease
 
 SERVER_URL = make_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 TEST_DB = f"jobsvc_test_{os.getpid()}_{secrets.token_hex(3)}"
-TEST_REDIS_URL = str(make_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).set(database="13"))
+BASE_REDIS_URL = make_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+
+REDIS_DB = redis_lease.claim(BASE_REDIS_URL)
+TEST_REDIS_URL = redis_lease.database_url(BASE_REDIS_URL, REDIS_DB)
 
 
 def pytest_addoption(parser):
@@ -81,6 +85,7 @@ def database():
         db.engine.dispose()
     yield TEST_DB
     processes.stop_all()
+    redis_lease.release(BASE_REDIS_URL, REDIS_DB)
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
     conn.close()
@@ -107,6 +112,14 @@ def ctx(app):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def private_redis_url(database):
+    """A second Redis database of this session's own, for tests that run their own workers."""
+    number = redis_lease.claim(BASE_REDIS_URL)
+    yield redis_lease.database_url(BASE_REDIS_URL, number)
+    redis_lease.release(BASE_REDIS_URL, number)
 
 
 @pytest.fixture(scope="session")

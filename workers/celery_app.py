@@ -21,7 +21,7 @@ def _build():
 
 flask_app = _build()
 celery = flask_app.extensions["celery"]
-celery.conf.update(include=["workers.jobs", "workers.maintenance", "workers.email"])
+celery.conf.update(include=["workers.jobs", "workers.maintenance", "workers.email", "workers.liveness"])
 
 
 @worker_process_init.connect

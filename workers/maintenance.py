@@ -30,8 +30,3 @@ def purge_notifications() -> int:
 @shared_task(name="maintenance.purge_jobs", ignore_result=True)
 def purge_jobs() -> int:
     return maintenance.purge_old_jobs()
-
-
-@shared_task(name="maintenance.heartbeat", bind=True, ignore_result=True)
-def heartbeat(self) -> None:
-    maintenance.record_worker_heartbeat(self.request.hostname or "worker")

@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from app.extensions import db
 from app.models import DeadLetter, EmailDelivery, Job, Notification
@@ -67,13 +67,19 @@ def resend_lost_messages() -> int:
     return count
 
 
-def _broker_queue_is_empty() -> bool:
+def broker_backlog() -> int:
+    """Messages waiting in the broker's job lists (one list per priority step)."""
     from app.services.redis_client import get_redis
 
+    pipe = get_redis().pipeline(transaction=False)
+    for name in [queue.JOB_QUEUE] + [f"{queue.JOB_QUEUE}:{step}" for step in range(1, 10)]:
+        pipe.llen(name)
+    return sum(pipe.execute())
+
+
+def _broker_queue_is_empty() -> bool:
     try:
-        redis = get_redis()
-        names = [queue.JOB_QUEUE] + [f"{queue.JOB_QUEUE}:{step}" for step in range(1, 10)]
-        return sum(redis.llen(name) for name in names) == 0
+        return broker_backlog() == 0
     except Exception:
         return False
 
@@ -147,15 +153,3 @@ def purge_old_jobs() -> int:
     return _purge_in_batches(
         table, and_(table.c.status.in_(("completed", "failed", "cancelled")), table.c.completed_at < cutoff)
     )
-
-
-def record_worker_heartbeat(hostname: str) -> None:
-    """Liveness for /api/health/jobs: the last time any worker ran a maintenance task."""
-    from app.services.redis_client import get_redis
-
-    get_redis().set("jobsvc:worker:last_seen", datetime.now(UTC).isoformat(), ex=3600)
-    get_redis().set(f"jobsvc:worker:{hostname}", datetime.now(UTC).isoformat(), ex=120)
-
-
-def database_now() -> datetime:
-    return db.session.scalar(text("SELECT now()"))

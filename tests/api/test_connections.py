@@ -1,4 +1,5 @@
 """Database connections: URL checks at creation, secrecy of the password, ownership, test."""
+
 from __future__ import annotations
 
 import os

@@ -1,10 +1,11 @@
 """Jobs API: creation rules, validation, pagination, ownership, cancel/retry transitions.
 
 These tests run without a worker, so created jobs stay `queued` unless a test moves them."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,8 +25,20 @@ def test_get_job_has_the_contract_fields(client, user):
     job_id = create_job(client, user["headers"], options={"priority": 70, "retryLimit": 4}).get_json()["id"]
     job = client.get(f"/api/jobs/{job_id}", headers=user["headers"]).get_json()
     assert set(job) == {
-        "id", "type", "status", "payload", "progress", "result", "error", "attempts", "maxAttempts",
-        "priority", "createdAt", "startedAt", "completedAt", "nextAttemptAt",
+        "id",
+        "type",
+        "status",
+        "payload",
+        "progress",
+        "result",
+        "error",
+        "attempts",
+        "maxAttempts",
+        "priority",
+        "createdAt",
+        "startedAt",
+        "completedAt",
+        "nextAttemptAt",
     }
     assert job["priority"] == 70 and job["maxAttempts"] == 5 and job["attempts"] == 0
     assert job["payload"] == {"steps": 1, "stepSeconds": 0.0, "failAttempts": 0, "failWith": "retryable"}
@@ -43,7 +56,9 @@ def test_type_defaults_come_from_the_registry(client, user, tmp_path):
 
     path = tmp_path / "db.sqlite"
     sqlite3.connect(path).close()
-    connection = client.post("/api/connections", json={"name": "s", "url": f"sqlite:///{path}"}, headers=user["headers"])
+    connection = client.post(
+        "/api/connections", json={"name": "s", "url": f"sqlite:///{path}"}, headers=user["headers"]
+    )
     connection_id = connection.get_json()["id"]
     response = create_job(client, user["headers"], "schema-rebuild", {"connectionId": connection_id})
     job = client.get(f"/api/jobs/{response.get_json()['id']}", headers=user["headers"]).get_json()
@@ -76,13 +91,17 @@ def test_invalid_requests_are_400_with_field_details(client, user, body, field):
 
 
 def test_malformed_json_is_400(client, user):
-    response = client.post("/api/jobs", data="{not json", headers={**user["headers"], "Content-Type": "application/json"})
+    response = client.post(
+        "/api/jobs", data="{not json", headers={**user["headers"], "Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "malformed_json"
 
 
 def test_wrong_content_type_is_415(client, user):
-    response = client.post("/api/jobs", data="type=test-probe", headers={**user["headers"], "Content-Type": "text/plain"})
+    response = client.post(
+        "/api/jobs", data="type=test-probe", headers={**user["headers"], "Content-Type": "text/plain"}
+    )
     assert response.status_code == 415
     assert response.get_json()["error"]["code"] == "unsupported_media_type"
 
@@ -159,14 +178,14 @@ def test_singleton_key_answers_with_the_waiting_job(client, user):
 
 
 def test_start_after_keeps_the_job_waiting_with_next_attempt_at(client, user):
-    when = datetime.now(timezone.utc) + timedelta(hours=1)
+    when = datetime.now(UTC) + timedelta(hours=1)
     job_id = create_job(client, user["headers"], options={"startAfter": when.isoformat()}).get_json()["id"]
     job = client.get(f"/api/jobs/{job_id}", headers=user["headers"]).get_json()
     assert job["status"] == "queued"
     assert abs(datetime.fromisoformat(job["nextAttemptAt"]) - when) < timedelta(seconds=1)
     in_seconds = create_job(client, user["headers"], options={"startAfter": 120}).get_json()["id"]
     delayed = client.get(f"/api/jobs/{in_seconds}", headers=user["headers"]).get_json()
-    delay = datetime.fromisoformat(delayed["nextAttemptAt"]) - datetime.now(timezone.utc)
+    delay = datetime.fromisoformat(delayed["nextAttemptAt"]) - datetime.now(UTC)
     assert timedelta(seconds=100) < delay <= timedelta(seconds=120)
 
 

@@ -1,4 +1,5 @@
 """Cancellation, priorities, and surviving a killed or stopped worker — with real processes."""
+
 from __future__ import annotations
 
 import os
@@ -96,16 +97,14 @@ def test_start_after_runs_the_job_once_due(client, user, worker, beat):
 
 
 @pytest.fixture()
-def private_queue(database):
+def private_queue(private_redis_url):
     """An app and an environment on a Redis database of their own, so that only the worker
     processes a test starts can take its jobs."""
-    import redis
-
     from app import create_app
-    from tests.conftest import TEST_REDIS_URL
 
-    url = TEST_REDIS_URL.rsplit("/", 1)[0] + "/12"
-    redis.Redis.from_url(url).flushdb()
+    # Not flushed between tests: the test process caches its queue declarations, and a flush
+    # would drop the bindings until a worker declares them again.
+    url = private_redis_url
     app = create_app({"REDIS_URL": url})
     with app.app_context():
         yield app.test_client(), {"REDIS_URL": url}

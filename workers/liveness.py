@@ -1,0 +1,68 @@
+"""Worker liveness, from the worker's main process.
+
+Every few seconds the worker writes a key with a short TTL that /api/health/jobs counts.
+It also guards against a known failure (celery #10302): a worker that stays up but silently
+stops consuming after a broker reconnect. If jobs wait in the broker while this worker has
+free slots and has received nothing for a while, it exits so that its supervisor restarts it
+(late acks mean the messages it held are delivered again; Postgres keeps the jobs).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from celery.signals import task_received, worker_ready, worker_shutting_down
+from celery.worker import state as worker_state
+
+log = logging.getLogger(__name__)
+
+BEAT_SECONDS = 5
+TTL_SECONDS = 20
+STALL_SECONDS = float(os.environ.get("WORKER_STALL_SECONDS", "120"))
+
+_last_received = time.monotonic()
+_stop = threading.Event()
+
+
+@task_received.connect
+def _note_received(**_):
+    global _last_received
+    _last_received = time.monotonic()
+
+
+@worker_ready.connect
+def _start(sender, **_):
+    threading.Thread(target=_run, args=(sender,), name="liveness", daemon=True).start()
+
+
+@worker_shutting_down.connect
+def _shutdown(**_):
+    _stop.set()
+
+
+def _run(consumer) -> None:
+    from workers.celery_app import flask_app
+
+    hostname = consumer.hostname
+    concurrency = consumer.controller.concurrency if getattr(consumer, "controller", None) else 1
+    with flask_app.app_context():
+        from app.services.health import WORKER_KEY_PREFIX
+        from app.services.maintenance import broker_backlog
+        from app.services.redis_client import get_redis
+
+        while not _stop.wait(BEAT_SECONDS):
+            try:
+                get_redis().set(WORKER_KEY_PREFIX + hostname, str(int(time.time())), ex=TTL_SECONDS)
+                if _stalled(concurrency, broker_backlog()):
+                    log.error("free slots, jobs waiting, nothing consumed for %ss: restarting", STALL_SECONDS)
+                    os._exit(75)
+            except Exception as exc:  # Redis down: nothing to report now; the broker reconnects itself
+                log.warning("liveness beat failed: %s", type(exc).__name__)
+
+
+def _stalled(concurrency: int, backlog: int) -> bool:
+    busy = len(worker_state.active_requests) + len(worker_state.reserved_requests)
+    idle_for = time.monotonic() - _last_received
+    return backlog > 0 and busy < concurrency and idle_for > STALL_SECONDS
