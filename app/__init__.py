@@ -9,13 +9,17 @@ from typing import Any
 
 from flask import Flask
 
-from app.config import load_config
+from app.config import ConfigError, load_config
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment; `overrides` let tests adjust settings."""
     app = Flask(__name__, static_folder="static", static_url_path="/static")
-    app.config.update(load_config(overrides))
+    try:
+        app.config.update(load_config(overrides))
+    except ConfigError as exc:
+        # One clear line naming the variable, never a traceback, whatever the entry point.
+        raise SystemExit(f"configuration error: {exc}") from None
     register_logging(app)
     register_extensions(app)
     register_celery(app)

@@ -9,17 +9,8 @@ from __future__ import annotations
 from celery.signals import worker_process_init
 
 from app import create_app
-from app.config import ConfigError
 
-
-def _build():
-    try:
-        return create_app()
-    except ConfigError as exc:
-        raise SystemExit(f"configuration error: {exc}") from None
-
-
-flask_app = _build()
+flask_app = create_app()
 celery = flask_app.extensions["celery"]
 celery.conf.update(include=["workers.jobs", "workers.maintenance", "workers.email", "workers.liveness"])
 
