@@ -169,6 +169,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PUBLIC_URL": lambda: _env("PUBLIC_URL", "http://localhost:5000"),
         "ADMIN_EMAILS": lambda: [e.lower() for e in _list("ADMIN_EMAILS")],
         "JOB_RATE_LIMIT_PER_MINUTE": lambda: _int("JOB_RATE_LIMIT_PER_MINUTE", 60, minimum=0),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": lambda: _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, minimum=1),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": lambda: _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1),
         "MAX_CONTENT_LENGTH": lambda: _int("MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024),
         "ENABLE_TEST_JOB_TYPES": lambda: _bool("ENABLE_TEST_JOB_TYPES", False),
         "LOG_FORMAT": lambda: _env("LOG_FORMAT", "json" if app_env == "production" else "text"),

@@ -40,6 +40,8 @@ def pytest_configure(config):
             "JWT_SECRET_KEY": "test-jwt-secret-" + secrets.token_hex(16),
             "CONNECTION_SECRET_KEY": "test-connection-secret-" + secrets.token_hex(16),
             "JOB_RATE_LIMIT_PER_MINUTE": "0",
+            # Every test logs in from 127.0.0.1: only the per-account limit is exercised.
+            "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
             "JOB_HEARTBEAT_SECONDS": "0.5",
             "JOB_HEARTBEAT_TIMEOUT": "4",
             "JOB_SWEEP_INTERVAL": "0.5",

@@ -16,8 +16,6 @@ from app.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
-LOGIN_FAILURES_PER_ACCOUNT = 10
-LOGIN_FAILURES_PER_ADDRESS = 50
 LOGIN_WINDOW_SECONDS = 900
 
 
@@ -80,8 +78,8 @@ def _address() -> str:
 def check_login_rate(email: str) -> None:
     """Refuse a login while its account or its address has failed too often recently."""
     for name, identity, limit in (
-        ("login-account", email.strip().lower(), LOGIN_FAILURES_PER_ACCOUNT),
-        ("login-address", _address(), LOGIN_FAILURES_PER_ADDRESS),
+        ("login-account", email.strip().lower(), current_app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+        ("login-address", _address(), current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
     ):
         count, retry_after = _peek(name, identity, LOGIN_WINDOW_SECONDS)
         if count >= limit:
