@@ -27,7 +27,7 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
         and_(Job.status == "queued", or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now())),
         and_(Job.status == "active", Job.heartbeat_at < stale_before, Job.attempts < Job.max_attempts),
     )
-    job_id = db.session.execute(
+    job = update_returning(
         update(Job)
         .where(Job.id == job_id, claimable)
         .values(
@@ -39,10 +39,16 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
             next_attempt_at=None,
             error=None,
         )
-        .returning(Job.id)
-    ).scalar()
+    )
     db.session.commit()
-    return db.session.get(Job, job_id) if job_id else None
+    return job
+
+
+def update_returning(statement) -> Job | None:
+    """Run a guarded UPDATE and get the fresh row back in the same round trip."""
+    return db.session.scalars(
+        statement.returning(Job), execution_options={"synchronize_session": False, "populate_existing": True}
+    ).one_or_none()
 
 
 def _current_attempt(job_id: uuid.UUID, attempt: int):
@@ -108,15 +114,11 @@ def fail_attempt(job: Job, attempt: int, error: str, retryable: bool) -> Job | N
 
 
 def _finish(job_id: uuid.UUID, attempt: int, values: dict, commit: bool = True) -> Job | None:
-    done = db.session.execute(
-        update(Job).where(_current_attempt(job_id, attempt)).values(**values).returning(Job.id)
-    ).scalar()
-    if not done:
+    job = update_returning(update(Job).where(_current_attempt(job_id, attempt)).values(**values))
+    if job is None:
         # Not the current attempt any more: nothing it did may commit.
         db.session.rollback()
         return None
     if commit:
         db.session.commit()
-    job = db.session.get(Job, job_id)
-    db.session.refresh(job)
     return job

@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import DeadLetter, IdempotencyKey, Job
-from app.models.job import FINAL_STATUSES, WAITING_STATUSES
+from app.models.job import WAITING_STATUSES
 from app.services import audit, events, queue
 from app.services.job_options import JobRequest, validate_job_request
+from app.services.job_transitions import update_returning
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -143,20 +144,17 @@ def list_jobs(
 def cancel_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
     """Cancel a waiting or running job; a running one sees it at its next checkpoint."""
     get_job(user_id, job_id)
-    cancelled = db.session.execute(
+    job = update_returning(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(WAITING_STATUSES))
         .values(status="cancelled", completed_at=func.now(), enqueued_at=None)
-        .returning(Job.id)
-    ).scalar()
-    if cancelled is None:
+    )
+    if job is None:
         db.session.rollback()
         job = db.session.get(Job, job_id)
         raise Conflict(f"Job is already {job.status} and cannot be cancelled", code="invalid_transition")
     audit.record(user_id, "job.cancelled", "job", job_id)
     db.session.commit()
-    job = db.session.get(Job, job_id)
-    db.session.refresh(job)
     events.job_cancelled(job)
     return job
 
@@ -168,7 +166,7 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
         raise NotFound("Job not found")
     now = datetime.now(UTC)
     try:
-        requeued = db.session.execute(
+        requeued = update_returning(
             update(Job)
             .where(Job.id == job_id, Job.status.in_(("failed", "cancelled")))
             .values(
@@ -185,8 +183,7 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
                 worker=None,
                 enqueued_at=now,
             )
-            .returning(Job.id)
-        ).scalar()
+        )
     except IntegrityError:
         db.session.rollback()
         raise Conflict("Another job with the same singletonKey is waiting", code="singleton_conflict") from None
@@ -202,11 +199,7 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
     )
     audit.record(actor_id or user_id, action, "job", job_id)
     db.session.commit()
-    db.session.refresh(job)
     events.job_queued(job)
     queue.enqueue_if_due(job)
     return job
 
-
-def is_final(status: str) -> bool:
-    return status in FINAL_STATUSES

@@ -100,7 +100,7 @@ def recover_lost_jobs() -> int:
             job.status, job.enqueued_at, job.next_attempt_at = "queued", None, None
             retried.append(job)
         else:
-            job.status, job.completed_at, job.error_kind = "failed", func.now(), "retryable"
+            job.status, job.completed_at, job.error_kind = "failed", datetime.now(UTC), "retryable"
             db.session.add(
                 DeadLetter(
                     job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts
