@@ -25,7 +25,7 @@ def release_due_jobs() -> int:
     released = 0
     while True:
         rows = db.session.execute(
-            select(Job.id, Job.priority, Job.expire_in_seconds)
+            select(Job.id, Job.type, Job.priority, Job.expire_in_seconds)
             .where(
                 Job.status == "queued",
                 Job.enqueued_at.is_(None),
@@ -39,9 +39,9 @@ def release_due_jobs() -> int:
             db.session.commit()
             return released
         sent = []
-        for job_id, priority, expire in rows:
+        for job_id, job_type, priority, expire in rows:
             try:
-                queue.send_job(job_id, priority, expire)
+                queue.send_job(job_id, job_type, priority, expire)
             except Exception as exc:
                 log.warning("broker unavailable while releasing jobs: %s", type(exc).__name__)
                 break

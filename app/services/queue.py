@@ -15,8 +15,12 @@ from app.models import Job
 
 log = logging.getLogger(__name__)
 
-JOB_TASK = "jobs.run"
 JOB_QUEUE = "jobs"
+
+
+def job_task_name(job_type: str) -> str:
+    """One Celery task name per job type (`jobs.schema-rebuild`), so Flower shows what runs."""
+    return f"jobs.{job_type}"
 
 
 def init_celery(app: Flask) -> Celery:
@@ -49,11 +53,11 @@ def send_task(name: str, args: list, queue: str, priority: int | None = None, **
     current_app.extensions["celery"].send_task(name, args=args, queue=queue, priority=priority, **options)
 
 
-def send_job(job_id, priority: int, expire_in_seconds: int) -> None:
+def send_job(job_id, job_type: str, priority: int, expire_in_seconds: int) -> None:
     """Hand one job to the broker; the task's time limits come from the job's own expiry."""
     limit = max(1, expire_in_seconds)
     send_task(
-        JOB_TASK,
+        job_task_name(job_type),
         [str(job_id)],
         queue=JOB_QUEUE,
         priority=celery_priority(priority),
@@ -68,7 +72,7 @@ def enqueue_if_due(job: Job) -> bool:
     if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(UTC):
         return False
     try:
-        send_job(job.id, job.priority, job.expire_in_seconds)
+        send_job(job.id, job.type, job.priority, job.expire_in_seconds)
         return True
     except Exception as exc:
         log.warning("job %s not handed to the broker (%s); the sweep will send it", job.id, type(exc).__name__)
