@@ -1,0 +1,52 @@
+"""Flower, as operators use it: behind basic auth, showing jobs by their readable task names."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+
+import requests
+
+from tests.support import processes
+from tests.support.api import create_job, wait_for_job
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_flower_requires_basic_auth_and_lists_jobs_by_type(client, user, worker):
+    port = _free_port()
+    flower = processes._spawn(
+        [sys.executable, "-m", "celery", "-A", "workers", "flower", f"--port={port}", "--address=127.0.0.1",
+         "--basic-auth=ops:flower-secret"],
+        log_name="flower",
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                anonymous = requests.get(f"{base}/api/tasks", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, processes.read_log(flower)[-2000:]
+                time.sleep(0.3)
+        assert anonymous.status_code == 401
+        job_id = create_job(client, user["headers"]).get_json()["id"]
+        wait_for_job(client, user["headers"], job_id)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            tasks = requests.get(f"{base}/api/tasks", auth=("ops", "flower-secret"), timeout=5).json()
+            names = {task.get("name") for task in tasks.values()}
+            if "jobs.test-probe" in names:
+                break
+            time.sleep(0.5)
+        assert "jobs.test-probe" in names, names
+        shown = [task for task in tasks.values() if task.get("name") == "jobs.test-probe"]
+        assert any(job_id in str(task.get("args")) for task in shown)
+    finally:
+        processes.stop(flower)
