@@ -4,13 +4,40 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from app.services import health
 
 blp = Blueprint("health", __name__, description="Health and metrics")
 
 
+class LivenessSchema(Schema):
+    status = fields.String()
+
+
+class JobsHealthSchema(Schema):
+    status = fields.String(metadata={"enum": ["healthy", "degraded", "unhealthy"]})
+    queueSize = fields.Integer()
+    activeJobs = fields.Integer()
+    failedJobs = fields.Integer(metadata={"description": "failed in the last 24 hours"})
+    lastProcessedAt = fields.String(allow_none=True)
+    workers = fields.Integer(metadata={"description": "workers that reported in the last 20 seconds"})
+    checks = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    errors = fields.Dict(keys=fields.String(), values=fields.String())
+    canary = fields.Dict()
+
+
+class WebsocketHealthSchema(Schema):
+    status = fields.String()
+    connectedClients = fields.Integer(allow_none=True)
+    webProcesses = fields.Integer()
+    uptime = fields.Float()
+    asyncMode = fields.String()
+    error = fields.String()
+
+
 @blp.route("/api/health", methods=["GET"])
+@blp.alt_response(200, schema=LivenessSchema, description="The process runs")
 @blp.doc(security=[])
 def liveness():
     """200 while the process runs; checks no dependency."""
@@ -18,6 +45,8 @@ def liveness():
 
 
 @blp.route("/api/health/jobs", methods=["GET"])
+@blp.alt_response(200, schema=JobsHealthSchema, description="Healthy")
+@blp.alt_response(503, schema=JobsHealthSchema, description="Degraded or unhealthy")
 @blp.doc(security=[], parameters=[{"in": "query", "name": "deep", "schema": {"type": "boolean"}}])
 def jobs_health():
     """Queue size, active and failed jobs, last processed; 503 when degraded or unhealthy.
@@ -34,6 +63,8 @@ def jobs_health():
 
 
 @blp.route("/api/health/websocket", methods=["GET"])
+@blp.alt_response(200, schema=WebsocketHealthSchema, description="Healthy")
+@blp.alt_response(503, schema=WebsocketHealthSchema, description="Redis unreachable")
 @blp.doc(security=[])
 def websocket_health():
     """Sockets connected to all web processes together."""
@@ -44,6 +75,7 @@ def websocket_health():
 
 
 @blp.route("/metrics", methods=["GET"])
+@blp.alt_response(200, description="Prometheus text format", content_type="text/plain")
 @blp.doc(security=[])
 def metrics():
     """Prometheus text format, counting the work of every web and worker process."""
