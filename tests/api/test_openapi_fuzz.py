@@ -36,7 +36,7 @@ def test_api_never_answers_5xx_and_matches_its_schema(app):
             try:
                 case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
             except Exception as exc:  # collected so one run reports every operation that fails
-                failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:300]}")
+                failures.append(f"{case.method.upper()} {case.path}: {str(exc)[:300]}")
                 raise
 
         try:
