@@ -25,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_celery(app)
     register_error_handlers(app)
     register_request_hooks(app)
+    register_metrics(app)
     register_blueprints(app)
     register_sockets(app)
     register_commands(app)
@@ -75,6 +76,14 @@ def register_request_hooks(app: Flask) -> None:
     from app.api.hooks import register_hooks
 
     register_hooks(app)
+
+
+def register_metrics(app: Flask) -> None:
+    """Metric updates are buffered per process and written when an app context ends: once per
+    request, per task and per socket event."""
+    from app.services import metrics
+
+    app.teardown_appcontext(lambda _exc: metrics.flush())
 
 
 def register_blueprints(app: Flask) -> None:
