@@ -1,4 +1,9 @@
-"""The notification centre and notification preferences."""
+"""The notification centre and notification preferences, always scoped to the caller.
+
+`login_required` sits right under `route`, above `arguments`: a caller without a valid token gets
+401 before anything about the request is parsed or validated (and never learns what a valid body is).
+"""
+
 from __future__ import annotations
 
 import uuid
@@ -22,12 +27,13 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/notifications", desc
 
 
 @blp.route("", methods=["GET"])
+@login_required
 @blp.arguments(NotificationListArgsSchema, location="query")
 @blp.response(200, NotificationPageSchema)
 @blp.alt_response(400, schema=ErrorSchema)
-@login_required
+@blp.alt_response(401, schema=ErrorSchema)
 def list_notifications(args):
-    """Newest first, with the unread count; `unread=true` lists only unread ones."""
+    """The caller's notifications, newest first, with the unread count; `unread=true` lists only unread ones."""
     rows, total, unread = center.list_notifications(caller_id(), args["page"], args["limit"], args["unread"])
     body = paginated([serialize(n) for n in rows], args["page"], args["limit"], total)
     body["unreadCount"] = unread
@@ -35,40 +41,51 @@ def list_notifications(args):
 
 
 @blp.route("/read-all", methods=["PATCH"])
-@blp.response(200, ReadAllResponseSchema)
 @login_required
+@blp.response(200, ReadAllResponseSchema)
+@blp.alt_response(401, schema=ErrorSchema)
 def read_all():
+    """Mark every unread notification of the caller read; `count` is how many were unread."""
     return {"count": center.mark_all_read(caller_id())}
 
 
 @blp.route("/<uuid:notification_id>/read", methods=["PATCH"])
-@blp.response(200, ReadResponseSchema)
-@blp.alt_response(404, schema=ErrorSchema)
 @login_required
+@blp.response(200, ReadResponseSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
 def read(notification_id: uuid.UUID):
+    """Mark one notification read; reading it again keeps the first `readAt`."""
     return center.serialize_read(center.mark_read(caller_id(), notification_id))
 
 
 @blp.route("/<uuid:notification_id>", methods=["DELETE"])
-@blp.response(200, MessageSchema)
-@blp.alt_response(404, schema=ErrorSchema)
 @login_required
+@blp.response(200, MessageSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(404, schema=ErrorSchema)
 def delete(notification_id: uuid.UUID):
+    """Delete one of the caller's notifications."""
     center.delete_notification(caller_id(), notification_id)
     return {"message": "Notification deleted"}
 
 
 @blp.route("/preferences", methods=["GET"])
-@blp.response(200, PreferenceSchema(many=True))
 @login_required
+@blp.response(200, PreferenceSchema(many=True))
+@blp.alt_response(401, schema=ErrorSchema)
 def preferences():
+    """The caller's preferences: one per notification type and channel."""
     return [center.serialize_preference(p) for p in center.list_preferences(caller_id())]
 
 
 @blp.route("/preferences/<uuid:preference_id>", methods=["PATCH"])
+@login_required
 @blp.arguments(PreferenceUpdateSchema)
 @blp.response(200, PreferenceSchema)
+@blp.alt_response(400, schema=ErrorSchema)
+@blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
-@login_required
 def update_preference(data, preference_id: uuid.UUID):
+    """Switch one of the caller's preferences on or off (`enabled` must be a JSON boolean)."""
     return center.serialize_preference(center.update_preference(caller_id(), preference_id, data["enabled"]))

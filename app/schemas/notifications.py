@@ -1,9 +1,13 @@
+"""Notification centre shapes: list arguments, notifications, read results and preferences."""
+
 from marshmallow import EXCLUDE, Schema, fields
 
 from app.schemas.common import PaginationArgsSchema, PaginationSchema, StrictBoolean
 
 
 class NotificationSchema(Schema):
+    """A notification as the API and the `notification` socket event show it."""
+
     id = fields.String()
     type = fields.String()
     title = fields.String()
@@ -19,13 +23,13 @@ class NotificationListArgsSchema(PaginationArgsSchema):
     class Meta:
         unknown = EXCLUDE
 
-    unread = fields.Boolean(load_default=False)
+    unread = fields.Boolean(load_default=False, metadata={"description": "true: unread notifications only"})
 
 
 class NotificationPageSchema(Schema):
     data = fields.List(fields.Nested(NotificationSchema))
     pagination = fields.Nested(PaginationSchema)
-    unreadCount = fields.Integer()
+    unreadCount = fields.Integer(metadata={"description": "All of the caller's unread notifications"})
 
 
 class ReadResponseSchema(Schema):
@@ -35,15 +39,17 @@ class ReadResponseSchema(Schema):
 
 
 class ReadAllResponseSchema(Schema):
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "How many were unread and are now read"})
 
 
 class PreferenceSchema(Schema):
     id = fields.String()
-    notificationType = fields.String()
-    channel = fields.String()
+    notificationType = fields.String(metadata={"description": "job_status, invitations or system"})
+    channel = fields.String(metadata={"description": "in_app or email"})
     enabled = fields.Boolean()
 
 
 class PreferenceUpdateSchema(Schema):
+    """Unknown fields are refused (marshmallow's default), `enabled` must be a JSON boolean."""
+
     enabled = StrictBoolean(required=True)

@@ -1,16 +1,19 @@
 """The notification service: one entry point, `send()`, fanning out to the channels a user's
-preferences enable. In-app: a committed row, then a `notification` event. Email: a delivery row,
-then a task on the `email` queue that sends it with retries."""
+preferences enable. In-app: a committed row, then a `notification` event. Email: a delivery row
+(committed with the in-app row), then a task on the `email` queue that sends it with retries."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import EmailDelivery, Notification, NotificationPreference, User
@@ -40,6 +43,13 @@ DEFAULT_PREFERENCES = (
     ("system", "email", False),
 )
 DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+TITLE_MAX = 255  # the column's size
+
+# `scheme://user:password@` in any text: the password goes, the rest stays readable.
+_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^:/@\s]*:)\S+@", re.IGNORECASE)
+# Keys whose values are secrets whatever they hold.
+_SECRET_KEYS = re.compile(r"password|passwd|secret|token|api_?key|credential", re.IGNORECASE)
+REDACTED = "***"
 
 
 def enabled_channels(user_id: uuid.UUID, notification_type: str) -> set[str]:
@@ -56,26 +66,30 @@ def enabled_channels(user_id: uuid.UUID, notification_type: str) -> set[str]:
 
 
 def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | None = None) -> Notification | None:
-    """Deliver a notification on every enabled channel; returns the in-app row if one was made."""
+    """Deliver a notification on every channel the user's preferences enable; returns the in-app
+    row if one was made. Secrets are redacted first.
+
+    Never raises for a database failure: callers announce transitions that are already committed
+    (a created job, a finished attempt), and a lost notification must not undo or stall them.
+    The failure is logged as an error and counted."""
+    title = redact(title)[:TITLE_MAX]
+    message = redact(message)
+    data = redact(data or {})
+    try:
+        return _send(user_id, type, title, message, data)
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.error("notification %s for user %s not recorded: %s", type, user_id, type_name(exc))
+        metrics.incr("notifications_failed_total", {"channel": "in_app", "type": type})
+        return None
+
+
+def _send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict) -> Notification | None:
     started = time.perf_counter()
     channels = enabled_channels(user_id, type)
-    notification = None
-    delivery_id = None
+    notification = event = delivery_id = None
     if "in_app" in channels:
-        retention = timedelta(days=current_app.config["NOTIFICATION_RETENTION_DAYS"])
-        now = datetime.now(UTC)
-        notification = Notification(
-            id=uuid.uuid4(),
-            user_id=user_id,
-            type=type,
-            title=title,
-            message=message,
-            data=data or {},
-            read=False,
-            created_at=now,
-            expires_at=now + retention,
-        )
-        db.session.add(notification)
+        notification = _add_in_app(user_id, type, title, message, data)
         # Serialised before the commit expires the object, so that no re-read is needed.
         event = serialize(notification)
     if "email" in channels and type in EMAIL_TYPES and current_app.config["EMAIL_NOTIFICATIONS_ENABLED"]:
@@ -83,12 +97,23 @@ def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | N
     if notification is None and delivery_id is None:
         return None
     db.session.commit()
-    if notification is not None:
+    if event is not None:
         realtime.emit("notification", event, realtime.user_room(user_id))
         metrics.incr("notifications_sent_total", {"channel": "in_app", "type": type})
     if delivery_id is not None:
-        _queue_email(delivery_id, title, message, data or {})
+        _queue_email(delivery_id, title, message, data)
     metrics.observe("notification_delivery_duration_seconds", time.perf_counter() - started, DELIVERY_BUCKETS)
+    return notification
+
+
+def _add_in_app(user_id: uuid.UUID, type: str, title: str, message: str, data: dict) -> Notification:
+    retention = timedelta(days=current_app.config["NOTIFICATION_RETENTION_DAYS"])
+    now = datetime.now(UTC)
+    notification = Notification(
+        id=uuid.uuid4(), user_id=user_id, type=type, title=title, message=message, data=data,
+        read=False, created_at=now, expires_at=now + retention,
+    )
+    db.session.add(notification)
     return notification
 
 
@@ -96,7 +121,10 @@ def _add_email_delivery(user_id: uuid.UUID, type: str, subject: str) -> uuid.UUI
     email = db.session.scalar(select(User.email).where(User.id == user_id))
     if email is None:
         return None
-    delivery = EmailDelivery(id=uuid.uuid4(), user_id=user_id, notification_type=type, recipient=email, subject=subject)
+    delivery = EmailDelivery(
+        id=uuid.uuid4(), user_id=user_id, notification_type=type, recipient=email, subject=subject,
+        status="pending", attempts=0,
+    )
     db.session.add(delivery)
     return delivery.id
 
@@ -107,10 +135,29 @@ def _queue_email(delivery_id: uuid.UUID, title: str, message: str, data: dict) -
     try:
         send_task("notifications.send_email", args=[str(delivery_id), title, message, data], queue="email")
     except Exception as exc:  # the delivery row stays `pending`; the sweep re-sends it
-        log.warning("email %s not queued now (%s); the sweep will retry", delivery_id, type(exc).__name__)
+        log.warning("email %s not queued now (%s); the sweep will retry", delivery_id, type_name(exc))
+
+
+def type_name(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` (text, or JSON-like data) without URL passwords or secret-named fields."""
+    if isinstance(value, str):
+        return _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", value)
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if isinstance(key, str) and _SECRET_KEYS.search(key) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
 
 
 def serialize(notification: Notification) -> dict:
+    """The notification as the API and the `notification` event show it."""
     return {
         "id": str(notification.id),
         "type": notification.type,

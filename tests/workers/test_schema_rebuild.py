@@ -28,7 +28,11 @@ def target_postgres():
     with psycopg2.connect(url.render_as_string(hide_password=False)) as conn, conn.cursor() as cur:
         cur.execute(
             """
-            CREATE TABLE customers (id serial PRIMARY KEY, email varchar(255) NOT NULL UNIQUE, created_at timestamptz DEFAULT now());
+            CREATE TABLE customers (
+                id serial PRIMARY KEY,
+                email varchar(255) NOT NULL UNIQUE,
+                created_at timestamptz DEFAULT now()
+            );
             CREATE SCHEMA sales;
             CREATE TABLE sales.orders (
                 id bigserial PRIMARY KEY,
