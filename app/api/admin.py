@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.blueprint import Blueprint
 from app.api.security import admin_required
 from app.schemas.common import ErrorSchema, PaginationArgsSchema, page_schema, paginated
 from app.schemas.jobs import JobListArgsSchema, JobSchema, RetryResponseSchema
@@ -43,10 +43,10 @@ class AuditEntrySchema(Schema):
 
 
 @blp.route("/jobs", methods=["GET"])
+@admin_required
 @blp.arguments(JobListArgsSchema, location="query")
 @blp.response(200, page_schema(AdminJobSchema, "AdminJobPage"))
 @blp.alt_response(403, schema=ErrorSchema)
-@admin_required
 def all_jobs(args):
     rows, total = jobs.list_jobs(args["page"], args["limit"], None, args.get("status"), args.get("type"))
     items = [{**serialize_job(job), "userId": str(job.user_id)} for job in rows]
@@ -54,31 +54,31 @@ def all_jobs(args):
 
 
 @blp.route("/dead-letter", methods=["GET"])
+@admin_required
 @blp.arguments(PaginationArgsSchema, location="query")
 @blp.response(200, page_schema(DeadLetterSchema, "DeadLetterPage"))
 @blp.alt_response(403, schema=ErrorSchema)
-@admin_required
 def dead_letters(args):
     rows, total = admin.list_dead_letters(args["page"], args["limit"])
     return paginated([admin.serialize_dead_letter(d) for d in rows], args["page"], args["limit"], total)
 
 
 @blp.route("/dead-letter/<uuid:dead_letter_id>/redrive", methods=["POST"])
+@admin_required
 @blp.response(202, RetryResponseSchema)
 @blp.alt_response(403, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
-@admin_required
 def redrive(dead_letter_id: uuid.UUID):
     job = admin.redrive(current_user.id, dead_letter_id)
     return {"id": str(job.id), "status": job.status}
 
 
 @blp.route("/audit-log", methods=["GET"])
+@admin_required
 @blp.arguments(PaginationArgsSchema, location="query")
 @blp.response(200, page_schema(AuditEntrySchema, "AuditPage"))
 @blp.alt_response(403, schema=ErrorSchema)
-@admin_required
 def audit_log(args):
     rows, total = admin.list_audit_log(args["page"], args["limit"])
     return paginated([audit.serialize(e) for e in rows], args["page"], args["limit"], total)

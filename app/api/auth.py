@@ -1,8 +1,8 @@
 """Registration, login, token refresh and the current user."""
 
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user, jwt_required
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.schemas.auth import AuthResponseSchema, LoginSchema, RefreshResponseSchema, RegisterSchema, UserSchema
 from app.schemas.common import ErrorSchema
 from app.services import users

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
+from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
 from app.schemas.common import ErrorSchema, MessageSchema, PaginationArgsSchema, page_schema, paginated
 from app.schemas.connections import (
@@ -23,19 +22,19 @@ ConnectionPageSchema = page_schema(ConnectionSchema, "ConnectionPage")
 
 
 @blp.route("", methods=["POST"])
+@login_required
 @blp.arguments(ConnectionCreateSchema)
 @blp.response(201, ConnectionSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Malformed URL, unsupported dialect or host not allowed")
-@login_required
 def create(data):
     """Add a connection. Its URL is checked but the database need not be reachable yet."""
     return connections.serialize_connection(connections.create_connection(caller_id(), data["name"], data["url"]))
 
 
 @blp.route("", methods=["GET"])
+@login_required
 @blp.arguments(PaginationArgsSchema, location="query")
 @blp.response(200, ConnectionPageSchema)
-@login_required
 def list_connections(args):
     """The caller's connections, newest first."""
     rows, total = connections.list_connections(caller_id(), args["page"], args["limit"])
@@ -43,17 +42,17 @@ def list_connections(args):
 
 
 @blp.route("/<uuid:connection_id>", methods=["GET"])
+@login_required
 @blp.response(200, ConnectionSchema)
 @blp.alt_response(404, schema=ErrorSchema)
-@login_required
 def get(connection_id: uuid.UUID):
     return connections.serialize_connection(connections.get_connection(caller_id(), connection_id))
 
 
 @blp.route("/<uuid:connection_id>", methods=["DELETE"])
+@login_required
 @blp.response(200, MessageSchema)
 @blp.alt_response(404, schema=ErrorSchema)
-@login_required
 def delete(connection_id: uuid.UUID):
     """Delete a connection and its cached schema."""
     connections.delete_connection(caller_id(), connection_id)
@@ -61,20 +60,20 @@ def delete(connection_id: uuid.UUID):
 
 
 @blp.route("/<uuid:connection_id>/test", methods=["POST"])
+@login_required
 @blp.response(200, ConnectionTestSchema)
 @blp.alt_response(404, schema=ErrorSchema)
-@login_required
 def test(connection_id: uuid.UUID):
     """Try to connect now."""
     return connections.test_connection(caller_id(), connection_id)
 
 
 @blp.route("/<uuid:connection_id>/rebuild", methods=["POST"])
+@login_required
 @blp.arguments(RebuildArgsSchema, required=False)
 @blp.response(202, RebuildResponseSchema)
 @blp.alt_response(200, schema=RebuildResponseSchema, description="A rebuild of this connection is already waiting")
 @blp.alt_response(404, schema=ErrorSchema)
-@login_required
 def rebuild(args, connection_id: uuid.UUID):
     """Queue a schema rebuild; while one is queued or active, answer with it (unless `force`)."""
     from app.services.rate_limit import check_job_creation
@@ -95,9 +94,9 @@ def rebuild(args, connection_id: uuid.UUID):
 
 
 @blp.route("/<uuid:connection_id>/schema", methods=["GET"])
+@login_required
 @blp.response(200, CachedSchemaSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown connection, or no rebuild has finished yet")
-@login_required
 def schema(connection_id: uuid.UUID):
     """The schema cached by the last successful rebuild."""
     return connections.serialize_schema(connections.get_schema(caller_id(), connection_id))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Response, jsonify, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.blueprint import Blueprint
 from app.services import health
 
 blp = Blueprint("health", __name__, description="Health and metrics")

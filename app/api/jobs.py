@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from flask import request, url_for
-from flask_smorest import Blueprint
 
+from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
 from app.errors import ValidationFailed
 from app.schemas.common import ErrorSchema, MessageSchema, page_schema, paginated
@@ -28,6 +28,7 @@ def _idempotency_key() -> str | None:
 
 
 @blp.route("", methods=["POST"])
+@login_required
 @blp.arguments(JobCreateSchema)
 @blp.response(202, JobCreatedSchema)
 @blp.alt_response(200, schema=JobCreatedSchema, description="An Idempotency-Key or singletonKey repeat")
@@ -35,7 +36,6 @@ def _idempotency_key() -> str | None:
 @blp.alt_response(409, schema=ErrorSchema, description="Idempotency-Key reused with another body")
 @blp.alt_response(429, schema=ErrorSchema)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}])
-@login_required
 def create(data):
     """Queue a job of a registered type for the caller."""
     from app.services.rate_limit import check_job_creation
@@ -50,10 +50,10 @@ def create(data):
 
 
 @blp.route("", methods=["GET"])
+@login_required
 @blp.arguments(JobListArgsSchema, location="query")
 @blp.response(200, JobPageSchema)
 @blp.alt_response(400, schema=ErrorSchema)
-@login_required
 def list_jobs(args):
     """The caller's jobs, newest first, filtered by status (comma list) and type."""
     rows, total = jobs.list_jobs(args["page"], args["limit"], caller_id(), args.get("status"), args.get("type"))
@@ -61,18 +61,18 @@ def list_jobs(args):
 
 
 @blp.route("/<uuid:job_id>", methods=["GET"])
+@login_required
 @blp.response(200, JobSchema)
 @blp.alt_response(404, schema=ErrorSchema)
-@login_required
 def get(job_id: uuid.UUID):
     return serialize_job(jobs.get_job(caller_id(), job_id))
 
 
 @blp.route("/<uuid:job_id>", methods=["DELETE"])
+@login_required
 @blp.response(200, MessageSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="The job already finished")
-@login_required
 def cancel(job_id: uuid.UUID):
     """Cancel: a queued job never starts, an active one stops within seconds."""
     jobs.cancel_job(caller_id(), job_id)
@@ -80,10 +80,10 @@ def cancel(job_id: uuid.UUID):
 
 
 @blp.route("/<uuid:job_id>/retry", methods=["POST"])
+@login_required
 @blp.response(202, RetryResponseSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Only failed or cancelled jobs can be retried")
-@login_required
 def retry(job_id: uuid.UUID):
     job = jobs.retry_job(caller_id(), job_id)
     return {"id": str(job.id), "status": job.status}

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
+from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
 from app.schemas.common import ErrorSchema, MessageSchema, paginated
 from app.schemas.notifications import (

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
@@ -17,11 +17,12 @@ class Notification(db.Model):
     __table_args__ = (
         # Serves the newest-first page of one user (keyset on created_at, id).
         Index("ix_notifications_user_created", "user_id", text("created_at DESC"), text("id DESC")),
-        # Serves the unread count and the unread filter without touching read rows.
+        # Serves the unread count and the unread pages without touching read rows.
         Index(
             "ix_notifications_user_unread",
             "user_id",
             text("created_at DESC"),
+            text("id DESC"),
             postgresql_where=text("NOT read"),
         ),
         # Serves the retention sweep.
@@ -54,8 +55,14 @@ class EmailDelivery(db.Model):
     notification_type: Mapped[str] = mapped_column(String(50), nullable=False)
     recipient: Mapped[str] = mapped_column(String(320), nullable=False)
     subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    # The body and links, kept so that a sweep can send again what the broker lost.
+    message: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict, server_default=text("'{}'"))
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
     attempts: Mapped[int] = mapped_column(nullable=False, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )

@@ -122,11 +122,22 @@ def resend_pending_emails() -> int:
     from app.services.queue import send_task
 
     cutoff = func.now() - timedelta(minutes=2)
+    # A `retrying` row whose retry message was lost shows no change for longer than the longest
+    # back-off (10 minutes): it is sent again as well.
+    stuck = func.now() - timedelta(minutes=15)
     pending = db.session.scalars(
-        select(EmailDelivery).where(EmailDelivery.status == "pending", EmailDelivery.created_at < cutoff).limit(200)
+        select(EmailDelivery)
+        .where(
+            or_(
+                and_(EmailDelivery.status == "pending", EmailDelivery.created_at < cutoff),
+                and_(EmailDelivery.status == "retrying", EmailDelivery.updated_at < stuck),
+            )
+        )
+        .limit(200)
     ).all()
     for delivery in pending:
-        send_task("notifications.send_email", args=[str(delivery.id), delivery.subject, None, {}], queue="email")
+        args = [str(delivery.id), delivery.subject, delivery.message, delivery.data or {}]
+        send_task("notifications.send_email", args=args, queue="email")
     return len(pending)
 
 

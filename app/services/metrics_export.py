@@ -18,6 +18,7 @@ COUNTERS = {
     "jobs_completed_total": "Jobs completed",
     "jobs_failed_total": "Jobs failed for good",
     "notifications_sent_total": "Notifications delivered, by channel and type",
+    "notifications_failed_total": "Notifications that could not be delivered, by channel",
     "notifications_read_total": "Notifications marked read",
     "websocket_messages_sent_total": "Socket.IO events published, by event",
     "websocket_errors_total": "Socket.IO handler errors",

@@ -93,7 +93,7 @@ def _send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict) -
         # Serialised before the commit expires the object, so that no re-read is needed.
         event = serialize(notification)
     if "email" in channels and type in EMAIL_TYPES and current_app.config["EMAIL_NOTIFICATIONS_ENABLED"]:
-        delivery_id = _add_email_delivery(user_id, type, title)
+        delivery_id = _add_email_delivery(user_id, type, title, message, data)
     if notification is None and delivery_id is None:
         return None
     db.session.commit()
@@ -117,13 +117,13 @@ def _add_in_app(user_id: uuid.UUID, type: str, title: str, message: str, data: d
     return notification
 
 
-def _add_email_delivery(user_id: uuid.UUID, type: str, subject: str) -> uuid.UUID | None:
+def _add_email_delivery(user_id: uuid.UUID, type: str, subject: str, message: str, data: dict) -> uuid.UUID | None:
     email = db.session.scalar(select(User.email).where(User.id == user_id))
     if email is None:
         return None
     delivery = EmailDelivery(
         id=uuid.uuid4(), user_id=user_id, notification_type=type, recipient=email, subject=subject,
-        status="pending", attempts=0,
+        message=message, data=data, status="pending", attempts=0,
     )
     db.session.add(delivery)
     return delivery.id
