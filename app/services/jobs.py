@@ -141,7 +141,9 @@ def list_jobs(
     return list(rows), total
 
 
-def cancel_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+def cancel_job(
+    user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None = None, action: str = "job.cancelled"
+) -> Job:
     """Cancel a waiting or running job; a running one sees it at its next checkpoint."""
     get_job(user_id, job_id)
     job = update_returning(
@@ -153,7 +155,7 @@ def cancel_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
         db.session.rollback()
         job = db.session.get(Job, job_id)
         raise Conflict(f"Job is already {job.status} and cannot be cancelled", code="invalid_transition")
-    audit.record(user_id, "job.cancelled", "job", job_id)
+    audit.record(actor_id or user_id, action, "job", job_id)
     db.session.commit()
     events.job_cancelled(job)
     return job
