@@ -19,12 +19,24 @@ job_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("job_id"
 _CONTEXT = (("request_id", request_id_var), ("user_id", user_id_var), ("job_id", job_id_var))
 
 
-class ContextFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+def clear_log_context() -> None:
+    for _, var in _CONTEXT:
+        var.set(None)
+
+
+def _install_record_factory() -> None:
+    """Stamp every record with the current ids when it is created, so every handler (ours,
+    Celery's, pytest's) sees them."""
+    base = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = base(*args, **kwargs)
         for name, var in _CONTEXT:
             if not hasattr(record, name):
                 setattr(record, name, var.get())
-        return True
+        return record
+
+    logging.setLogRecordFactory(factory)
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,8 +71,8 @@ def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     global _configured
     if _configured:
         return
+    _install_record_factory()
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(ContextFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

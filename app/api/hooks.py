@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 
 from flask import Flask, g, request
@@ -10,6 +12,7 @@ from flask import Flask, g, request
 from app.errors import error_response
 from app.logging_setup import request_id_var, user_id_var
 
+access_log = logging.getLogger("app.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -26,6 +29,7 @@ def register_hooks(app: Flask) -> None:
     def assign_request_id():
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
         request_id_var.set(g.request_id)
         user_id_var.set(None)
 
@@ -54,6 +58,9 @@ def register_hooks(app: Flask) -> None:
         if not request.path.startswith("/api/docs"):
             response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
         _apply_cors(app, response)
+        # The path only: query strings and bodies may carry what must never be logged.
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed)
         return response
 
 

@@ -29,8 +29,12 @@ def init_celery(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            # Reuse a pushed context (eager mode, tests): a second one would get its own session.
             from flask import has_app_context
+
+            from app.logging_setup import clear_log_context
+
+            clear_log_context()  # ids of the previous task must not label this one's logs
+            # Reuse a pushed context (eager mode, tests): a second one would get its own session.
 
             if has_app_context():
                 return self.run(*args, **kwargs)
