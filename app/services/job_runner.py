@@ -110,11 +110,12 @@ def run_job(job_id: str, worker: str) -> str:
     """Run one delivery of a job. Returns what happened (for logs and tests)."""
     job = job_transitions.claim(uuid.UUID(job_id), worker)
     if job is None:
+        db.session.rollback()
         return "skipped"
     job_id_var.set(str(job.id))
     user_id_var.set(str(job.user_id))
     ctx = JobContext(job)
-    events.job_started(job)
+    _commit_and_announce(events.stage_started, job)
     config = current_app.config
     watchdog = Watchdog(
         ctx, db.engine, threading.get_ident(), config["JOB_HEARTBEAT_SECONDS"], config["JOB_CANCEL_GRACE_SECONDS"]
@@ -136,8 +137,16 @@ def run_job(job_id: str, worker: str) -> str:
     done = job_transitions.complete(job.id, ctx.attempt, result or {}, _final_progress(ctx))
     if done is None:
         return "superseded"
-    events.job_completed(done)
+    # The handler's own pending writes commit with the completion: exactly-once in effect.
+    _commit_and_announce(events.stage_completed, done)
     return "completed"
+
+
+def _commit_and_announce(stage, job: Job) -> None:
+    """One commit for a transition and the notifications it announces, then the push."""
+    announcement = stage(job)
+    db.session.commit()
+    announcement.push()
 
 
 def _final_progress(ctx: JobContext) -> dict | None:
@@ -158,7 +167,7 @@ def _record_failure(job: Job, ctx: JobContext, exc: BaseException) -> str:
     if outcome is None:
         return "superseded"
     if outcome.status == "queued":
-        events.job_retrying(outcome)
+        _commit_and_announce(events.stage_retrying, outcome)
         return "retrying"
-    events.job_failed(outcome)
+    _commit_and_announce(events.stage_failed, outcome)
     return "failed"

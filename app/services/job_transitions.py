@@ -1,5 +1,8 @@
 """Guarded state transitions of a job, in SQL.
 
+`claim`, `complete` and `fail_attempt` leave their transaction open: the caller adds what the
+transition announces (notifications) and commits both at once, then pushes the events.
+
 Each one names the state it expects (and the attempt it belongs to), so a duplicate delivery, a
 stale worker or a cancellation that raced it changes nothing: `UPDATE ... WHERE status = ...`.
 """
@@ -40,7 +43,6 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
             error=None,
         )
     )
-    db.session.commit()
     return job
 
 
@@ -103,22 +105,17 @@ def fail_attempt(job: Job, attempt: int, error: str, retryable: bool) -> Job | N
             "error_kind": "retryable" if retryable else "permanent",
             "completed_at": func.now(),
         },
-        commit=False,
     )
     if failed is not None:
         db.session.add(
             DeadLetter(job_id=failed.id, user_id=failed.user_id, job_type=failed.type, error=error, attempts=attempt)
         )
-    db.session.commit()
     return failed
 
 
-def _finish(job_id: uuid.UUID, attempt: int, values: dict, commit: bool = True) -> Job | None:
+def _finish(job_id: uuid.UUID, attempt: int, values: dict) -> Job | None:
     job = update_returning(update(Job).where(_current_attempt(job_id, attempt)).values(**values))
     if job is None:
         # Not the current attempt any more: nothing it did may commit.
         db.session.rollback()
-        return None
-    if commit:
-        db.session.commit()
     return job

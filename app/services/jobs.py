@@ -50,6 +50,7 @@ def create_job(
         db.session.flush()  # the key references the job row: insert the job first
         db.session.add(IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id))
     audit.record(user_id, "job.created", "job", job.id, {"type": job.type})
+    announcement = events.stage_queued(job)
     try:
         db.session.commit()
     except IntegrityError:
@@ -59,7 +60,7 @@ def create_job(
         if winner is None:
             raise
         return winner, False
-    events.job_queued(job)
+    announcement.push()
     queue.enqueue_if_due(job)
     return job, True
 
@@ -156,8 +157,9 @@ def cancel_job(
         job = db.session.get(Job, job_id)
         raise Conflict(f"Job is already {job.status} and cannot be cancelled", code="invalid_transition")
     audit.record(actor_id or user_id, action, "job", job_id)
+    announcement = events.stage_cancelled(job)
     db.session.commit()
-    events.job_cancelled(job)
+    announcement.push()
     return job
 
 
@@ -200,8 +202,9 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
         .values(redriven_at=now, redriven_by=actor_id or user_id)
     )
     audit.record(actor_id or user_id, action, "job", job_id)
+    announcement = events.stage_queued(requeued)
     db.session.commit()
-    events.job_queued(job)
-    queue.enqueue_if_due(job)
-    return job
+    announcement.push()
+    queue.enqueue_if_due(requeued)
+    return requeued
 

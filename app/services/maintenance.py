@@ -93,12 +93,12 @@ def recover_lost_jobs() -> int:
         .where(Job.status == "active", Job.heartbeat_at < func.now() - timeout)
         .with_for_update(skip_locked=True)
     ).all()
-    retried, failed = [], []
+    announcements, failed = [], 0
     for job in lost:
         job.error = "The worker running this job stopped responding"
         if job.attempts < job.max_attempts:
             job.status, job.enqueued_at, job.next_attempt_at = "queued", None, None
-            retried.append(job)
+            announcements.append(events.stage_retrying(job))
         else:
             job.status, job.completed_at, job.error_kind = "failed", datetime.now(UTC), "retryable"
             db.session.add(
@@ -106,14 +106,13 @@ def recover_lost_jobs() -> int:
                     job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts
                 )
             )
-            failed.append(job)
+            announcements.append(events.stage_failed(job))
+            failed += 1
     db.session.commit()
-    for job in retried:
-        events.job_retrying(job)
-    for job in failed:
-        events.job_failed(job)
+    for announcement in announcements:
+        announcement.push()
     if lost:
-        log.warning("recovered %d lost jobs (%d retried, %d failed)", len(lost), len(retried), len(failed))
+        log.warning("recovered %d lost jobs (%d retried, %d failed)", len(lost), len(lost) - failed, failed)
     return len(lost)
 
 

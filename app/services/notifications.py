@@ -8,6 +8,7 @@ import logging
 import re
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,45 +66,71 @@ def enabled_channels(user_id: uuid.UUID, notification_type: str) -> set[str]:
     return set(rows)
 
 
-def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | None = None) -> Notification | None:
-    """Deliver a notification on every channel the user's preferences enable; returns the in-app
-    row if one was made. Secrets are redacted first.
+@dataclass
+class Staged:
+    """A notification added to the current transaction, to be pushed once it commits."""
 
-    Never raises for a database failure: callers announce transitions that are already committed
-    (a created job, a finished attempt), and a lost notification must not undo or stall them.
-    The failure is logged as an error and counted."""
+    user_id: uuid.UUID
+    type: str
+    title: str
+    message: str
+    data: dict
+    notification: Notification | None
+    event: dict | None
+    delivery_id: uuid.UUID | None
+    started: float = field(default_factory=time.perf_counter)
+
+
+def stage(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | None = None) -> Staged | None:
+    """Add the rows the user's preferences call for (in-app row, email delivery) to the current
+    transaction, without committing: a caller that records a state change commits both at once.
+    Secrets are redacted first. None when no channel is enabled."""
     title = redact(title)[:TITLE_MAX]
     message = redact(message)
     data = redact(data or {})
-    try:
-        return _send(user_id, type, title, message, data)
-    except SQLAlchemyError as exc:
-        db.session.rollback()
-        log.error("notification %s for user %s not recorded: %s", type, user_id, type_name(exc))
-        metrics.incr("notifications_failed_total", {"channel": "in_app", "type": type})
-        return None
-
-
-def _send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict) -> Notification | None:
-    started = time.perf_counter()
     channels = enabled_channels(user_id, type)
     notification = event = delivery_id = None
     if "in_app" in channels:
         notification = _add_in_app(user_id, type, title, message, data)
-        # Serialised before the commit expires the object, so that no re-read is needed.
         event = serialize(notification)
     if "email" in channels and type in EMAIL_TYPES and current_app.config["EMAIL_NOTIFICATIONS_ENABLED"]:
         delivery_id = _add_email_delivery(user_id, type, title, message, data)
     if notification is None and delivery_id is None:
         return None
-    db.session.commit()
-    if event is not None:
-        realtime.emit("notification", event, realtime.user_room(user_id))
-        metrics.incr("notifications_sent_total", {"channel": "in_app", "type": type})
-    if delivery_id is not None:
-        _queue_email(delivery_id, title, message, data)
-    metrics.observe("notification_delivery_duration_seconds", time.perf_counter() - started, DELIVERY_BUCKETS)
-    return notification
+    return Staged(user_id, type, title, message, data, notification, event, delivery_id)
+
+
+def push(staged: Staged | None) -> None:
+    """After the commit: the `notification` event, the email task, the metrics. Never raises."""
+    if staged is None:
+        return
+    if staged.event is not None:
+        realtime.emit("notification", staged.event, realtime.user_room(staged.user_id))
+        metrics.incr("notifications_sent_total", {"channel": "in_app", "type": staged.type})
+    if staged.delivery_id is not None:
+        _queue_email(staged.delivery_id, staged.title, staged.message, staged.data)
+    elapsed = time.perf_counter() - staged.started
+    metrics.observe("notification_delivery_duration_seconds", elapsed, DELIVERY_BUCKETS)
+
+
+def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | None = None) -> Notification | None:
+    """Deliver a notification on every channel the user's preferences enable; returns the in-app
+    row if one was made. The one entry point for notifications that stand alone.
+
+    Never raises for a database failure: a lost notification must not undo or stall the work it
+    announces. The failure is logged as an error and counted."""
+    try:
+        staged = stage(user_id, type, title, message, data)
+        if staged is None:
+            return None
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.error("notification %s for user %s not recorded: %s", type, user_id, type_name(exc))
+        metrics.incr("notifications_failed_total", {"channel": "in_app", "type": type})
+        return None
+    push(staged)
+    return staged.notification
 
 
 def _add_in_app(user_id: uuid.UUID, type: str, title: str, message: str, data: dict) -> Notification:
