@@ -148,6 +148,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "CONNECTION_ALLOWED_HOSTS": lambda: _allowed_hosts("CONNECTION_ALLOWED_HOSTS"),
         "CONNECTION_ALLOW_SQLITE": lambda: _bool("CONNECTION_ALLOW_SQLITE", True),
         "PORT": lambda: _int("PORT", 5000, minimum=1),
+        "STARTUP_WAIT_SECONDS": lambda: _float("STARTUP_WAIT_SECONDS", 30.0),
         "WEBSOCKET_CORS_ORIGIN": lambda: _list("WEBSOCKET_CORS_ORIGIN"),
         "WEBSOCKET_PING_INTERVAL": lambda: _int("WEBSOCKET_PING_INTERVAL", 25000, minimum=1000),
         "WEBSOCKET_PING_TIMEOUT": lambda: _int("WEBSOCKET_PING_TIMEOUT", 60000, minimum=1000),

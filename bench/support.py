@@ -78,7 +78,11 @@ def start(args: list[str], ready: str, env: dict | None = None, timeout: float =
     """Start a process in its own group and wait for `ready` in its output."""
     log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+        args,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     proc.log_path = log.name  # type: ignore[attr-defined]
@@ -93,9 +97,23 @@ def start(args: list[str], ready: str, env: dict | None = None, timeout: float =
 
 def start_worker(concurrency: int, app: str = "workers", queues: str = "jobs,email,maintenance") -> subprocess.Popen:
     return start(
-        [sys.executable, "-m", "celery", "-A", app, "worker", "--loglevel=INFO", "-Q", queues,
-         f"--concurrency={concurrency}", "--pool=prefork", "--without-gossip", "--without-mingle",
-         "-n", f"bench-{secrets.token_hex(3)}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app,
+            "worker",
+            "--loglevel=INFO",
+            "-Q",
+            queues,
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"bench-{secrets.token_hex(3)}@%h",
+        ],
         ready="ready.",
     )
 
@@ -118,7 +136,7 @@ def redis_client() -> redis.Redis:
 
 def print_table(rows: list[tuple], headers: tuple) -> None:
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-    line = "  ".join("{:<%d}" % width for width in widths)
+    line = "  ".join(f"{{:<{width}}}" for width in widths)
     print(line.format(*headers))
     print(line.format(*("-" * width for width in widths)))
     for row in rows:

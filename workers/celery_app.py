@@ -6,13 +6,21 @@ Database engines and the socket emitter are created lazily in each pool process 
 
 from __future__ import annotations
 
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from app import create_app
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
 celery.conf.update(include=["workers.jobs", "workers.maintenance", "workers.email", "workers.liveness"])
+
+
+@worker_init.connect
+def _require_dependencies(**_):
+    """A worker whose database never answers stops with one line, not a stream of task errors."""
+    from app.startup import require_dependencies
+
+    require_dependencies(flask_app)
 
 
 @worker_process_init.connect
