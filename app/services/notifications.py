@@ -23,6 +23,8 @@ from app.services import metrics, realtime
 
 log = logging.getLogger(__name__)
 
+# Every user's six default preferences are created by a database trigger (migration 0001), so that
+# no way of creating a user can forget them.
 # Notification type -> the preference type that governs it.
 PREFERENCE_TYPE = {
     "job_queued": "job_status",
@@ -35,14 +37,6 @@ PREFERENCE_TYPE = {
 }
 # Queued/started/cancelled are too chatty for a mailbox.
 EMAIL_TYPES = {"job_completed", "job_failed", "invitation", "system"}
-DEFAULT_PREFERENCES = (
-    ("job_status", "in_app", True),
-    ("job_status", "email", True),
-    ("invitations", "in_app", True),
-    ("invitations", "email", True),
-    ("system", "in_app", True),
-    ("system", "email", False),
-)
 DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 TITLE_MAX = 255  # the column's size
 
