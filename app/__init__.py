@@ -88,8 +88,10 @@ def register_metrics(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api import register_api
+    from app.openapi import register_docs_assets
 
     register_api(app)
+    register_docs_assets(app)
 
 
 def register_sockets(app: Flask) -> None:

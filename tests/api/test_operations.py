@@ -110,3 +110,11 @@ def test_oversized_bodies_are_413(client, user):
     )
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_interactive_docs_are_served_without_internet(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "/api/docs/assets/swagger-ui-bundle.js" in page.get_data(as_text=True)
+    script = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.get_data()) > 100_000
