@@ -92,6 +92,9 @@ def register_blueprints(app: Flask) -> None:
 
     register_api(app)
     register_docs_assets(app)
+    from app.web import register_web
+
+    register_web(app)
 
 
 def register_sockets(app: Flask) -> None:

@@ -8,6 +8,7 @@ introspect() against `pg_dump --schema-only` and `mysqldump --no-data` on the sa
 database. Times are the best of --repeat runs, so both sides run on warm caches. Admin
 URLs come from TEST_POSTGRES_ADMIN_URL / TEST_MYSQL_ADMIN_URL, as in the tests.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -208,8 +208,10 @@ def main() -> int:
             db.session.remove()
             db.engine.dispose()
         vacuum_analyze(url)
-        print(f"{args.rows:,} notifications ({user_rows:,} for the measured user) "
-              f"loaded and analysed in {time.perf_counter() - started:.1f}s")
+        print(
+            f"{args.rows:,} notifications ({user_rows:,} for the measured user) "
+            f"loaded and analysed in {time.perf_counter() - started:.1f}s"
+        )
         measure(app, user_id, args.repeat)
         with app.app_context():
             db.engine.dispose()  # let DROP DATABASE go without waiting on our pool

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,6 +44,8 @@ VENV_BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 VENV_PYTHON = VENV_BIN / ("python.exe" if os.name == "nt" else "python")
 REQUIREMENTS = ROOT / "requirements" / "dev.txt"
 REQUIREMENTS_STAMP = VENV / ".requirements.sha256"
+PACKAGE_JSON = ROOT / "package.json"
+NODE_MODULES_STAMP = ROOT / "node_modules" / ".package.sha256"
 LOCAL_DIR = ROOT / ".local"
 PROCFILE = ROOT / "Procfile"
 UP_PROCESSES = ("web", "worker", "beat", "flower")
@@ -136,6 +139,30 @@ def ensure_venv() -> None:
         installed = ""
     if installed != digest:
         install_requirements(digest)
+
+
+def ensure_node_modules() -> None:
+    """npm install the browser pages' client (socket.io-client) when package.json changed.
+
+    Optional: without node/npm, or when npm fails, the pages poll the REST API instead of
+    getting live updates, so this warns rather than stops."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None or not PACKAGE_JSON.exists():
+        return
+    lock = ROOT / "package-lock.json"
+    locked = lock.read_bytes() if lock.exists() else b""
+    digest = hashlib.sha256(PACKAGE_JSON.read_bytes() + b"\0" + locked).hexdigest()
+    try:
+        if NODE_MODULES_STAMP.read_text().strip() == digest:
+            return
+    except OSError:
+        pass
+    say("installing the browser client (npm install)")
+    command = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"]
+    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
+        say("npm install failed: the web pages will poll instead of updating live")
+        return
+    NODE_MODULES_STAMP.write_text(digest + "\n")
 
 
 def reexec_in_venv() -> None:
@@ -331,6 +358,7 @@ def main(argv: list[str]) -> int:
         raise DevError(f"Python 3.11+ is required, this is {sys.version.split()[0]}")
     exit_on_termination()
     ensure_venv()
+    ensure_node_modules()
     if not in_venv():
         reexec_in_venv()
     services = services_module()

@@ -1,0 +1,70 @@
+"""The browser client: plain HTML pages over the REST API and Socket.IO (no build step).
+
+The pages carry no data of their own: the JavaScript in app/static reads the tokens from
+localStorage and fetches everything from /api, so these routes need no authentication.
+The Content-Security-Policy forbids inline scripts and styles: every page loads its JS and CSS
+from /static.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import Blueprint, Response, redirect, render_template, send_file
+
+bp = Blueprint("web", __name__)
+
+# Installed by `npm install` at the repo root (scripts/dev.py); never copied into the repo.
+SOCKET_IO_CLIENT = Path(__file__).resolve().parent.parent / "node_modules/socket.io-client/dist/socket.io.min.js"
+# Without Node.js the pages poll the REST API; an empty script (not a 404) keeps the console quiet.
+NO_CLIENT_JS = "/* socket.io-client is not installed (npm install): the pages poll the REST API */\n"
+
+
+@bp.get("/")
+def index():
+    # Where the user is signed in is known only to the browser (localStorage): /jobs sends a
+    # signed-out visitor on to /login.
+    return redirect("/jobs")
+
+
+@bp.get("/login")
+def login():
+    return render_template("pages/login.html", mode="login")
+
+
+@bp.get("/signup")
+def signup():
+    return render_template("pages/login.html", mode="signup")
+
+
+@bp.get("/jobs")
+def jobs():
+    return render_template("pages/jobs.html")
+
+
+@bp.get("/jobs/<uuid:job_id>")
+def job_detail(job_id: uuid.UUID):
+    return render_template("pages/job.html", job_id=str(job_id))
+
+
+@bp.get("/connections")
+def connections():
+    return render_template("pages/connections.html")
+
+
+@bp.get("/preferences")
+def preferences():
+    return render_template("pages/preferences.html")
+
+
+@bp.get("/vendor/socket.io.min.js")
+def socket_io_client():
+    if SOCKET_IO_CLIENT.is_file():
+        return send_file(SOCKET_IO_CLIENT, mimetype="text/javascript", max_age=3600)
+    return Response(NO_CLIENT_JS, mimetype="text/javascript")
+
+
+def register_web(app) -> None:
+    """Serve the pages (called from app.create_app)."""
+    app.register_blueprint(bp)

@@ -1,0 +1,64 @@
+"""The page routes without a browser: they render, keep the strict CSP (no inline script or
+style), and the socket.io client is served from node_modules or replaced by an empty script."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+PAGES = ["/login", "/signup", "/jobs", "/jobs/00000000-0000-0000-0000-000000000001", "/connections", "/preferences"]
+
+
+@pytest.fixture(scope="module")
+def pages(database):
+    """An app of its own: blueprints cannot be added to the shared one once it served requests."""
+    from app import create_app
+    from app.web import register_web
+
+    app = create_app()
+    if "web" not in app.blueprints:
+        register_web(app)
+    return app.test_client()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_renders_without_inline_code(pages, path):
+    response = pages.get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    html = response.get_data(as_text=True)
+    assert "<main" in html
+    # Every <script> has a src, no element has a style attribute, no on* handlers.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert not re.search(r"\sstyle=|\son[a-z]+=", html)
+
+
+def test_root_redirects_to_jobs(pages):
+    response = pages.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/jobs")
+
+
+def test_unknown_job_id_is_404(pages):
+    assert pages.get("/jobs/not-a-uuid").status_code == 404
+
+
+def test_socket_client_served_or_replaced(pages, monkeypatch, tmp_path):
+    from app import web
+
+    if web.SOCKET_IO_CLIENT.is_file():
+        body = pages.get("/vendor/socket.io.min.js").get_data(as_text=True)
+        assert "io" in body and len(body) > 10_000
+    monkeypatch.setattr(web, "SOCKET_IO_CLIENT", tmp_path / "absent.js")
+    response = pages.get("/vendor/socket.io.min.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert "not installed" in response.get_data(as_text=True)
+
+
+def test_static_assets(pages):
+    for path in ["/static/css/app.css", "/static/js/api.js", "/static/js/live.js"]:
+        response = pages.get(path)
+        assert response.status_code == 200, path
+        response.close()
