@@ -155,6 +155,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WEBSOCKET_ASYNC_MODE": lambda: _env("WEBSOCKET_ASYNC_MODE", "eventlet"),
         "WEBSOCKET_AUTH_TIMEOUT": lambda: _float("WEBSOCKET_AUTH_TIMEOUT", 10.0),
         "WEBSOCKET_PROGRESS_INTERVAL": lambda: _float("WEBSOCKET_PROGRESS_INTERVAL", 0.25),
+        "WEBSOCKET_MAX_MESSAGE_BYTES": lambda: _int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024),
         "MAX_CONCURRENT_JOBS": lambda: _int("MAX_CONCURRENT_JOBS", 5, minimum=1),
         "JOB_TIMEOUT_MINUTES": lambda: timeout_minutes,
         "JOB_HEARTBEAT_SECONDS": lambda: _float("JOB_HEARTBEAT_SECONDS", 5.0),

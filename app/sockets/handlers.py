@@ -80,16 +80,17 @@ def register(socketio) -> None:
             return _error("invalid_payload")
         if str(job_id) not in state.jobs and len(state.jobs) >= MAX_SUBSCRIPTIONS:
             return _error("too_many_subscriptions")
-        # Join first, read second: a transition committed in between is then either in the
-        # snapshot or delivered as an event (possibly both), never lost.
-        join_room(job_room(job_id))
         job = _own_job(job_id, state.user_id)
         if job is None:
-            leave_room(job_room(job_id))
             return _error("not_found")
+        join_room(job_room(job_id))
         state.jobs.add(str(job_id))
+        # The snapshot is read after joining: a transition committed meanwhile is then in it or
+        # delivered as an event (possibly both), never lost between the two.
+        from app.extensions import db
         from app.services.events import serialize_job
 
+        db.session.refresh(job)
         return {"ok": True, "job": serialize_job(job)}
 
     @socketio.on("unsubscribe:job")
