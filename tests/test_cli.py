@@ -7,7 +7,8 @@ from tests.support.api import create_job
 
 def test_jobs_list_cancel_and_retry(app, client, user):
     runner = app.test_cli_runner()
-    job_id = create_job(client, user["headers"]).get_json()["id"]
+    # Delayed, so that a worker running for other tests cannot take it first.
+    job_id = create_job(client, user["headers"], options={"startAfter": 3600}).get_json()["id"]
     listed = runner.invoke(args=["jobs", "list", "--status", "queued", "--limit", "1000"])
     assert listed.exit_code == 0 and job_id in listed.output
     cancelled = runner.invoke(args=["jobs", "cancel", job_id])

@@ -3,6 +3,7 @@
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user, jwt_required
 
 from app.api.blueprint import Blueprint
+from app.errors import Unauthorized
 from app.schemas.auth import AuthResponseSchema, LoginSchema, RefreshResponseSchema, RegisterSchema, UserSchema
 from app.schemas.common import ErrorSchema
 from app.services import users
@@ -43,7 +44,8 @@ def login(data):
     check_login_rate(data["email"])
     try:
         user = users.authenticate(data["email"], data["password"])
-    except Exception:
+    except Unauthorized:
+        # Only bad credentials count: an outage must not lock accounts out.
         record_login_failure(data["email"])
         raise
     return _tokens_for(user)

@@ -6,6 +6,7 @@ from flask import Response, jsonify, request
 from marshmallow import Schema, fields
 
 from app.api.blueprint import Blueprint
+from app.errors import RETRY_AFTER_SECONDS
 from app.services import health
 
 blp = Blueprint("health", __name__, description="Health and metrics")
@@ -59,7 +60,8 @@ def jobs_health():
         body["canary"] = health.canary_round_trip(current_user.id)
         if body["canary"]["status"] != "completed":
             body["status"], status = "degraded", 503
-    return jsonify(body), status
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+    return jsonify(body), status, headers
 
 
 @blp.route("/api/health/websocket", methods=["GET"])

@@ -27,7 +27,7 @@ CHANNEL = "flask-socketio"
 # A dead Redis must not hang a worker's emit forever.
 PUBLISH_REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30}
 
-_external: tuple[int, python_socketio.RedisManager] | None = None
+_external: tuple[tuple[int, str], python_socketio.RedisManager] | None = None
 _external_lock = threading.Lock()
 
 
@@ -53,8 +53,10 @@ def _external_emitter() -> python_socketio.RedisManager:
     """This process's emitter, made after any fork (a prefork child never shares its parent's)."""
     global _external
     with _external_lock:
-        if _external is None or _external[0] != os.getpid():
-            _external = (os.getpid(), write_only_emitter(current_app.config["REDIS_URL"]))
+        # Keyed like the Redis clients: per process (fork) and per URL.
+        key = (os.getpid(), current_app.config["REDIS_URL"])
+        if _external is None or _external[0] != key:
+            _external = (key, write_only_emitter(key[1]))
         return _external[1]
 
 
