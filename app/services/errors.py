@@ -27,7 +27,7 @@ _PERMANENT_PATTERNS = re.compile(
     r"unable to open database file|no password supplied|not allowed",
     re.IGNORECASE,
 )
-_URL_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]+:)[^@\s]+@")
+_URL_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]+:)\S+@")
 
 
 def classify(exc: BaseException) -> str:
