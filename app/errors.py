@@ -139,8 +139,17 @@ def register_error_handlers(app: Flask) -> None:
             code, message = _HTTP_CODES.get(status, "http_error"), exc.description or exc.name
         return error_response(status, code, message, details)
 
+    @app.errorhandler(RecursionError)
+    def handle_too_deep(exc: RecursionError):
+        return error_response(400, "malformed_json", "The request body is nested too deeply")
+
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
+        if _is_unstorable_text(exc):
+            _reset_session()
+            return error_response(
+                400, "validation_error", "Text must not contain NUL characters or unpaired surrogates"
+            )
         dependency = is_dependency_outage(exc)
         if dependency:
             log.warning("dependency unavailable: %s (%s)", dependency, type(exc).__name__)
@@ -154,6 +163,17 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error")
         _reset_session()
         return error_response(500, "internal_error", "Something went wrong on our side")
+
+
+def _is_unstorable_text(exc: BaseException) -> bool:
+    """Text PostgreSQL cannot store (a NUL byte, an unpaired surrogate) is the client's mistake,
+    wherever in a request it was found: the driver's error says so, at the cause of the chain."""
+    for error in (exc, exc.__cause__, getattr(exc, "orig", None)):
+        if isinstance(error, UnicodeEncodeError):
+            return True
+        if isinstance(error, ValueError) and "NUL (0x00)" in str(error):
+            return True
+    return False
 
 
 def _reset_session() -> None:

@@ -22,7 +22,7 @@ def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not 1 <= len(key) <= 255:
+    if not 1 <= len(key) <= 255 or "\x00" in key:
         raise ValidationFailed("Invalid Idempotency-Key", {"Idempotency-Key": ["Must be 1 to 255 characters."]})
     return key
 
