@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_DIR / "instance"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/jobsvc"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -176,6 +177,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": lambda: _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10, minimum=1),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": lambda: _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50, minimum=1),
         "MAX_CONTENT_LENGTH": lambda: _int("MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024),
+        "ARTIFACT_DIR": lambda: _env("ARTIFACT_DIR", str(PROJECT_DIR / "artifacts")),
+        "UPLOAD_MAX_BYTES": lambda: _int("UPLOAD_MAX_BYTES", 100 * 1024 * 1024, minimum=1024),
+        "UPLOAD_RETENTION_HOURS": lambda: _int("UPLOAD_RETENTION_HOURS", 24, minimum=1),
+        "EXPORT_STATEMENT_TIMEOUT_SECONDS": lambda: _int("EXPORT_STATEMENT_TIMEOUT_SECONDS", 300, minimum=1),
         "ENABLE_TEST_JOB_TYPES": lambda: _bool("ENABLE_TEST_JOB_TYPES", False),
         "LOG_FORMAT": lambda: _env("LOG_FORMAT", "json" if app_env == "production" else "text"),
     }

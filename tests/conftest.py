@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import uuid
 
 import psycopg2
@@ -48,6 +49,8 @@ def pytest_configure(config):
             "JOB_CANCEL_GRACE_SECONDS": "2",
             "LOG_FORMAT": "text",
             "ADMIN_EMAILS": "admin@example.com",
+            # A fresh artifact store per session, shared by the session's web and worker processes.
+            "ARTIFACT_DIR": tempfile.mkdtemp(prefix="jobsvc-artifacts-"),
         }
     )
 

@@ -114,3 +114,5 @@ def _check_payload_references(user_id: uuid.UUID, job_type: JobType, payload: di
         from app.services.connections import require_owned_connection_id
 
         require_owned_connection_id(user_id, payload["connectionId"])
+    if job_type.check_access is not None:
+        job_type.check_access(user_id, payload)

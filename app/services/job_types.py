@@ -7,11 +7,14 @@ worker, so the web never imports `workers/`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, fields, validate
+
+from app.schemas.payloads import analytics_report, backup_connection, bulk_import, data_export
 
 
 class SchemaRebuildPayload(Schema):
@@ -54,6 +57,8 @@ class JobType:
     retry_backoff: bool
     expire_in_seconds: int
     describe_result: Callable[[dict], str] | None = None
+    # Checks beyond the payload's shape that need the caller (e.g. admin-only options); raises an ApiError.
+    check_access: Callable[[uuid.UUID, dict], None] | None = None
     test_only: bool = False
 
 
@@ -74,6 +79,50 @@ JOB_TYPES: dict[str, JobType] = {
             retry_backoff=True,
             expire_in_seconds=24 * 3600,
             describe_result=_rebuild_summary,
+        ),
+        JobType(
+            name="data-export",
+            label="Data export",
+            payload_schema=data_export.DataExportPayload,
+            handler="workers.data_export:run",
+            retry_limit=2,
+            retry_delay=30,
+            retry_backoff=True,
+            expire_in_seconds=12 * 3600,
+            describe_result=data_export.describe_result,
+        ),
+        JobType(
+            name="bulk-import",
+            label="Bulk import",
+            payload_schema=bulk_import.BulkImportPayload,
+            handler="workers.bulk_import:run",
+            retry_limit=2,
+            retry_delay=30,
+            retry_backoff=True,
+            expire_in_seconds=12 * 3600,
+            describe_result=bulk_import.describe_result,
+        ),
+        JobType(
+            name="backup-connection",
+            label="Connection backup",
+            payload_schema=backup_connection.BackupConnectionPayload,
+            handler="workers.backup_connection:run",
+            retry_limit=3,
+            retry_delay=60,
+            retry_backoff=True,
+            expire_in_seconds=24 * 3600,
+            describe_result=backup_connection.describe_result,
+        ),
+        JobType(
+            name="analytics-report",
+            label="Analytics report",
+            payload_schema=analytics_report.AnalyticsReportPayload,
+            handler="workers.analytics_report:run",
+            retry_limit=2,
+            retry_delay=30,
+            retry_backoff=True,
+            expire_in_seconds=3600,
+            describe_result=analytics_report.describe_result,
         ),
         JobType(
             name="noop",
