@@ -11,9 +11,11 @@ PERMANENT = "permanent"
 class JobError(Exception):
     """An error a job handler raises on purpose, with its category."""
 
-    def __init__(self, message: str, retryable: bool = False):
+    def __init__(self, message: str, retryable: bool = False, result: dict | None = None):
         super().__init__(message)
         self.retryable = retryable
+        # Kept as the failed job's `result` (e.g. an import's rejected rows), for the user to read.
+        self.result = result
 
 
 class JobCancelled(Exception):

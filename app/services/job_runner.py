@@ -21,7 +21,7 @@ from app.extensions import db
 from app.logging_setup import job_id_var, user_id_var
 from app.models import Job
 from app.services import events, job_transitions
-from app.services.errors import RETRYABLE, JobCancelled, classify, describe_error
+from app.services.errors import RETRYABLE, JobCancelled, JobError, classify, describe_error
 from app.services.job_types import get_job_type
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,8 @@ def _record_failure(job: Job, ctx: JobContext, exc: BaseException) -> str:
     error = describe_error(exc)
     log.warning("job attempt %s failed (%s): %s", ctx.attempt, kind, error)
     job = db.session.get(Job, ctx.job_id)
-    outcome = job_transitions.fail_attempt(job, ctx.attempt, error, retryable=kind == RETRYABLE)
+    details = exc.result if isinstance(exc, JobError) else None
+    outcome = job_transitions.fail_attempt(job, ctx.attempt, error, retryable=kind == RETRYABLE, result=details)
     if outcome is None:
         return "superseded"
     if outcome.status == "queued":

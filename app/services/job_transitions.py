@@ -80,7 +80,7 @@ def backoff_seconds(job: Job) -> float:
     return delay * random.uniform(0.9, 1.1) if delay else 0.0
 
 
-def fail_attempt(job: Job, attempt: int, error: str, retryable: bool) -> Job | None:
+def fail_attempt(job: Job, attempt: int, error: str, retryable: bool, result: dict | None = None) -> Job | None:
     """active -> queued with a back-off when attempts remain and the error is retryable,
     else -> failed and dead-lettered. None when the attempt was no longer current."""
     if retryable and attempt < job.max_attempts:
@@ -104,6 +104,7 @@ def fail_attempt(job: Job, attempt: int, error: str, retryable: bool) -> Job | N
             "error": error,
             "error_kind": "retryable" if retryable else "permanent",
             "completed_at": func.now(),
+            "result": result,
         },
     )
     if failed is not None:
