@@ -49,10 +49,12 @@ def build(config: dict) -> dict:
         "worker_concurrency": config["MAX_CONCURRENT_JOBS"],
         "worker_max_memory_per_child": 512 * 1024,  # KiB: a leaking job type cannot grow a child forever
         "worker_cancel_long_running_tasks_on_connection_loss": False,
-        "worker_send_task_events": True,
+        # Off, as in Celery's own defaults: events cost every task a publish. Flower switches them
+        # on in every worker (its `enable_events`, every 5 s) for as long as it runs.
+        "worker_send_task_events": False,
         # Our handler (JSON in production, with request/user/job ids) formats worker logs too.
         "worker_hijack_root_logger": False,
-        "task_send_sent_event": True,
+        "task_send_sent_event": False,
         "task_time_limit": hard_limit + 30,
         "task_soft_time_limit": hard_limit,
         "task_default_queue": "jobs",

@@ -79,11 +79,12 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_metrics(app: Flask) -> None:
-    """Metric updates are buffered per process and written when an app context ends: once per
-    request, per task and per socket event."""
+    """Metric updates are buffered per process and written when an app context ends (once per
+    request, per task, per socket event) or, with METRICS_FLUSH_SECONDS, at most that often."""
     from app.services import metrics
 
-    app.teardown_appcontext(lambda _exc: metrics.flush())
+    metrics.configure(app.config["METRICS_FLUSH_SECONDS"])
+    app.teardown_appcontext(lambda _exc: metrics.end_of_unit_of_work())
 
 
 def register_blueprints(app: Flask) -> None:

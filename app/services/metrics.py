@@ -2,14 +2,18 @@
 
 Counters and histograms live in Redis so that /metrics counts the work of every web and worker
 process, not only the one answering; gauges are read from Postgres at scrape time. Updates are
-buffered in the process and written in one pipeline when a request or a task ends (or when the
-buffer grows), so recording metrics costs one round trip per unit of work, not one per event.
+buffered in the process and written in one pipeline at most every `METRICS_FLUSH_SECONDS` (by a
+background writer, so an idle process still delivers what it counted), or when the buffer grows:
+a worker running hundreds of short jobs a second pays one round trip per interval, not per job.
+With an interval of 0, the buffer is written at the end of every request and task.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections import Counter
 
 log = logging.getLogger(__name__)
@@ -19,6 +23,46 @@ FLUSH_AT = 200  # pending updates that trigger a flush even in the middle of a l
 
 _pending: Counter = Counter()
 _lock = threading.Lock()
+_interval = 0.0
+_last_flush = 0.0
+_client = None  # this process's Redis client, taken in an app context for the background writer
+_writer_pid: int | None = None
+
+
+def configure(interval: float) -> None:
+    global _interval
+    _interval = max(0.0, interval)
+
+
+def end_of_unit_of_work() -> None:
+    """Called when a request, a task or a socket event ends (inside its app context)."""
+    global _client
+    from app.services.redis_client import get_redis
+
+    try:
+        _client = get_redis()
+    except Exception:  # no app context or no config: the next flush finds its own client
+        pass
+    if _interval <= 0 or time.monotonic() - _last_flush >= _interval:
+        flush()
+    else:
+        _ensure_writer()
+
+
+def _ensure_writer() -> None:
+    """One daemon writer per process (a forked worker child starts its own)."""
+    global _writer_pid
+    with _lock:
+        if _writer_pid == os.getpid():
+            return
+        _writer_pid = os.getpid()
+    threading.Thread(target=_write_periodically, name="metrics-writer", daemon=True).start()
+
+
+def _write_periodically() -> None:
+    while True:
+        time.sleep(_interval)
+        flush()
 
 
 def _field(labels: dict) -> str:
@@ -53,7 +97,9 @@ def count_socket_message(event: str) -> None:
 def flush() -> None:
     """Write the buffered updates in one pipeline; never raises (metrics must not break work).
     On failure the updates are dropped: counting must not grow memory while Redis is down."""
+    global _last_flush
     with _lock:
+        _last_flush = time.monotonic()
         if not _pending:
             return
         batch = dict(_pending)
@@ -61,7 +107,8 @@ def flush() -> None:
     try:
         from app.services.redis_client import get_redis
 
-        pipe = get_redis().pipeline(transaction=False)
+        client = _client if _client is not None else get_redis()
+        pipe = client.pipeline(transaction=False)
         for (key, field), amount in batch.items():
             pipe.hincrbyfloat(key, field, amount)
         pipe.execute()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,17 +47,32 @@ _SECRET_KEYS = re.compile(r"password|passwd|secret|token|api_?key|credential", r
 REDACTED = "***"
 
 
-def enabled_channels(user_id: uuid.UUID, notification_type: str) -> set[str]:
-    """Channels this user allows for this type, read in one query."""
+@dataclass(frozen=True)
+class Recipient:
+    channels: frozenset[str]
+    email: str | None
+
+
+def recipient(user_id: uuid.UUID, notification_type: str) -> Recipient:
+    """The channels this user allows for this type and their address, in one query.
+
+    Kept for the rest of the app context (one request, one task): a job's run announces several
+    transitions to the same user, and a preference changed meanwhile applies from the next one."""
     preference_type = PREFERENCE_TYPE.get(notification_type, "system")
-    rows = db.session.execute(
-        select(NotificationPreference.channel).where(
-            NotificationPreference.user_id == user_id,
-            NotificationPreference.notification_type == preference_type,
-            NotificationPreference.enabled.is_(True),
-        )
-    ).scalars()
-    return set(rows)
+    cache = g.setdefault("notification_recipients", {})
+    key = (user_id, preference_type)
+    if key not in cache:
+        rows = db.session.execute(
+            select(NotificationPreference.channel, User.email)
+            .join(User, User.id == NotificationPreference.user_id)
+            .where(
+                NotificationPreference.user_id == user_id,
+                NotificationPreference.notification_type == preference_type,
+                NotificationPreference.enabled.is_(True),
+            )
+        ).all()
+        cache[key] = Recipient(frozenset(row.channel for row in rows), rows[0].email if rows else None)
+    return cache[key]
 
 
 @dataclass
@@ -82,13 +97,14 @@ def stage(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | 
     title = redact(title)[:TITLE_MAX]
     message = redact(message)
     data = redact(data or {})
-    channels = enabled_channels(user_id, type)
+    to = recipient(user_id, type)
     notification = event = delivery_id = None
-    if "in_app" in channels:
+    if "in_app" in to.channels:
         notification = _add_in_app(user_id, type, title, message, data)
         event = serialize(notification)
-    if "email" in channels and type in EMAIL_TYPES and current_app.config["EMAIL_NOTIFICATIONS_ENABLED"]:
-        delivery_id = _add_email_delivery(user_id, type, title, message, data)
+    wants_email = "email" in to.channels and type in EMAIL_TYPES and to.email is not None
+    if wants_email and current_app.config["EMAIL_NOTIFICATIONS_ENABLED"]:
+        delivery_id = _add_email_delivery(user_id, to.email, type, title, message, data)
     if notification is None and delivery_id is None:
         return None
     return Staged(user_id, type, title, message, data, notification, event, delivery_id)
@@ -131,20 +147,31 @@ def _add_in_app(user_id: uuid.UUID, type: str, title: str, message: str, data: d
     retention = timedelta(days=current_app.config["NOTIFICATION_RETENTION_DAYS"])
     now = datetime.now(UTC)
     notification = Notification(
-        id=uuid.uuid4(), user_id=user_id, type=type, title=title, message=message, data=data,
-        read=False, created_at=now, expires_at=now + retention,
+        id=uuid.uuid4(),
+        user_id=user_id,
+        type=type,
+        title=title,
+        message=message,
+        data=data,
+        read=False,
+        created_at=now,
+        expires_at=now + retention,
     )
     db.session.add(notification)
     return notification
 
 
-def _add_email_delivery(user_id: uuid.UUID, type: str, subject: str, message: str, data: dict) -> uuid.UUID | None:
-    email = db.session.scalar(select(User.email).where(User.id == user_id))
-    if email is None:
-        return None
+def _add_email_delivery(user_id: uuid.UUID, email: str, type: str, subject: str, message: str, data: dict) -> uuid.UUID:
     delivery = EmailDelivery(
-        id=uuid.uuid4(), user_id=user_id, notification_type=type, recipient=email, subject=subject,
-        message=message, data=data, status="pending", attempts=0,
+        id=uuid.uuid4(),
+        user_id=user_id,
+        notification_type=type,
+        recipient=email,
+        subject=subject,
+        message=message,
+        data=data,
+        status="pending",
+        attempts=0,
     )
     db.session.add(delivery)
     return delivery.id

@@ -54,11 +54,18 @@ def test_metrics_move_after_a_worker_completes_a_job(client, user, worker):
     before = client.get("/metrics").get_data(as_text=True)
     job_id = create_job(client, user["headers"]).get_json()["id"]
     wait_for_job(client, user["headers"], job_id)
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    assert response.content_type.startswith("text/plain")
-    after = response.get_data(as_text=True)
-    for name in ("jobs_created_total", "jobs_completed_total", 'notifications_sent_total{channel="in_app"'):
+    moved = ("jobs_created_total", "jobs_completed_total", 'notifications_sent_total{channel="in_app"')
+    # Processes write their counts at most every METRICS_FLUSH_SECONDS (1 s by default).
+    deadline = time.monotonic() + 10
+    while True:
+        response = client.get("/metrics")
+        assert response.status_code == 200
+        assert response.content_type.startswith("text/plain")
+        after = response.get_data(as_text=True)
+        if all(counter(after, name) > counter(before, name) for name in moved) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    for name in moved:
         assert counter(after, name) > counter(before, name), name
     assert counter(after, 'job_duration_seconds_count{type="test-probe"}') >= 1
     for name in ("jobs_in_queue", "notifications_read_rate", "websocket_connections_total", "jobs_failed_total"):
