@@ -207,4 +207,3 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
     announcement.push()
     queue.enqueue_if_due(requeued)
     return requeued
-

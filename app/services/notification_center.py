@@ -99,9 +99,7 @@ def mark_read(user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
 def mark_all_read(user_id: uuid.UUID) -> int:
     """Mark every unread notification of the user read; returns how many there were."""
     count = db.session.execute(
-        update(Notification)
-        .where(*_owned(user_id, unread_only=True))
-        .values(read=True, read_at=func.now())
+        update(Notification).where(*_owned(user_id, unread_only=True)).values(read=True, read_at=func.now())
     ).rowcount
     db.session.commit()
     if count:
