@@ -83,9 +83,7 @@ def requirements_hash() -> str:
     """sha256 over the names and contents of the requirements files."""
     digest = hashlib.sha256()
     for path in requirement_files():
-        digest.update(
-            str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0"
-        )
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -99,9 +97,7 @@ def create_venv() -> None:
     say(f"creating {VENV.relative_to(ROOT)} with Python {sys.version.split()[0]}")
     # A subprocess rather than venv.create(): its error output names the missing
     # OS package (e.g. python3-venv on Debian) instead of a bare traceback.
-    result = subprocess.run(
-        [sys.executable, "-m", "venv", "--clear", str(VENV)], check=False
-    )
+    result = subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=False)
     if result.returncode != 0 or not VENV_PYTHON.exists():
         raise DevError(f"could not create {VENV} (see the message above)")
 
@@ -121,9 +117,7 @@ def install_requirements(digest: str) -> None:
         str(REQUIREMENTS),
     ]
     if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
-        raise DevError(
-            "pip install -r requirements/dev.txt failed (see the errors above)"
-        )
+        raise DevError("pip install -r requirements/dev.txt failed (see the errors above)")
     # Written only on success, so an interrupted install is retried next time.
     REQUIREMENTS_STAMP.write_text(digest + "\n")
 
@@ -168,9 +162,7 @@ def ensure_node_modules() -> None:
 def reexec_in_venv() -> None:
     """Replace this process with the same command run by .venv's interpreter."""
     if os.environ.get(REEXEC_MARKER):
-        raise DevError(
-            f"{VENV_PYTHON} does not run inside {VENV}; delete .venv and retry"
-        )
+        raise DevError(f"{VENV_PYTHON} does not run inside {VENV}; delete .venv and retry")
     os.environ[REEXEC_MARKER] = "1"
     sys.stdout.flush()
     os.execv(
@@ -229,9 +221,7 @@ def run_child(command: list[str], env: dict[str, str]) -> int:
             return
         proc.send_signal(signum)
 
-    handled = [signal.SIGINT, signal.SIGTERM] + (
-        [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
-    )
+    handled = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     previous = {signum: signal.signal(signum, forward) for signum in handled}
     try:
         code = proc.wait()
@@ -324,9 +314,7 @@ def print_urls(env: dict[str, str], generated_auth: str | None) -> None:
     """Where to look once everything is up; the generated Flower login is shown here only."""
     say(f"API     http://127.0.0.1:{env['PORT']}/api/health")
     say(f"docs    http://127.0.0.1:{env['PORT']}/api/docs")
-    login = (
-        f" (login {generated_auth}, generated for this run)" if generated_auth else ""
-    )
+    login = f" (login {generated_auth}, generated for this run)" if generated_auth else ""
     say(f"Flower  http://127.0.0.1:{env['FLOWER_PORT']}{login}")
 
 
@@ -350,9 +338,7 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
     if command not in COMMANDS:
-        raise DevError(
-            f"unknown command {command!r}; use 'up' or 'test' (see --help)", 2
-        )
+        raise DevError(f"unknown command {command!r}; use 'up' or 'test' (see --help)", 2)
     # Read by whatever python3 the newcomer has, which may be older than ours.
     if sys.version_info < (3, 11):  # noqa: UP036
         raise DevError(f"Python 3.11+ is required, this is {sys.version.split()[0]}")

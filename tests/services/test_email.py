@@ -78,7 +78,10 @@ def job_data(app, job_id: str | None = None) -> dict:
 
 def completed(user: dict, app, **data) -> Notification | None:
     return notifications.send(
-        uuid.UUID(user["id"]), "job_completed", "Test probe completed", "Test probe completed successfully",
+        uuid.UUID(user["id"]),
+        "job_completed",
+        "Test probe completed",
+        "Test probe completed successfully",
         {**job_data(app), **data},
     )
 
@@ -125,8 +128,11 @@ def test_a_completed_job_is_emailed_with_text_html_and_a_link(app, user, tasks, 
 
 def test_html_is_escaped_and_headers_cannot_be_injected(app, user, tasks, mailbox):
     notifications.send(
-        uuid.UUID(user["id"]), "job_failed", "Export failed\r\nBcc: victim@example.com",
-        "<script>alert(1)</script> & more", job_data(app),
+        uuid.UUID(user["id"]),
+        "job_failed",
+        "Export failed\r\nBcc: victim@example.com",
+        "<script>alert(1)</script> & more",
+        job_data(app),
     )
     tasks.run_emails()
     [received] = mailbox.wait_for(user["email"])
@@ -289,7 +295,9 @@ def test_a_repeated_task_does_not_send_twice(app, user, tasks, mailbox):
 
 def test_secrets_never_reach_the_mailbox(app, user, tasks, mailbox):
     notifications.send(
-        uuid.UUID(user["id"]), "job_failed", "Schema rebuild failed",
+        uuid.UUID(user["id"]),
+        "job_failed",
+        "Schema rebuild failed",
         "Schema rebuild failed: could not connect to postgresql://app:hunter2@db.internal:5432/prod",
         {**job_data(app), "password": "hunter2"},
     )
@@ -311,7 +319,11 @@ def test_a_malformed_smtp_url_fails_clearly_without_echoing_it(app, user, tasks,
 def test_smtp_url_forms():
     plain = parse_smtp_url("smtp://relay.internal")
     assert (plain.host, plain.port, plain.starttls, plain.implicit_tls, plain.username) == (
-        "relay.internal", 25, False, False, None
+        "relay.internal",
+        25,
+        False,
+        False,
+        None,
     )
     tls = parse_smtp_url("smtp://bob%40corp:p%3Ass@mail:587?starttls=true&verify=false")
     assert (tls.port, tls.starttls, tls.verify, tls.username, tls.password) == (587, True, False, "bob@corp", "p:ss")

@@ -4,6 +4,7 @@ Each test builds its own throw-away database (random name, dropped afterwards).
 Admin URLs come from TEST_POSTGRES_ADMIN_URL / TEST_MYSQL_ADMIN_URL; MySQL tests are
 skipped when the server does not answer.
 """
+
 from __future__ import annotations
 
 import os
@@ -320,8 +321,15 @@ def test_mysql_columns_keys_and_indexes(mysql_url: str) -> None:
 
     orders = tables["orders"]
     assert orders["foreignKeys"] == [
-        fk("orders_customer_fk", ["customer_id"], database, "customers", ["id"], on_delete="CASCADE",
-           on_update="RESTRICT")
+        fk(
+            "orders_customer_fk",
+            ["customer_id"],
+            database,
+            "customers",
+            ["id"],
+            on_delete="CASCADE",
+            on_update="RESTRICT",
+        )
     ]
     assert index("orders_customer_total_idx", ["customer_id", "total"]) in orders["indexes"]
 
