@@ -99,6 +99,34 @@ window.Api = (function () {
     return data;
   }
 
+  // A file behind the API (a job's export or report): the Authorization header rules out a plain
+  // link, so it is fetched as a blob and handed to the browser under the server's file name.
+  async function download(path, fallbackName, retried) {
+    const res = await fetch(path, { headers: { Authorization: "Bearer " + accessToken() } });
+    if (res.status === 401 && !retried && refreshToken()) {
+      await refresh();
+      return download(path, fallbackName, true);
+    }
+    if (!res.ok) {
+      const data = await res.json().catch(() => null);
+      const error = new Error((data && data.error && data.error.message) || res.status + " " + res.statusText);
+      error.status = res.status;
+      throw error;
+    }
+    const disposition = res.headers.get("Content-Disposition") || "";
+    const match = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(disposition);
+    const name = match ? decodeURIComponent(match[1] || match[2]) : fallbackName;
+    const url = URL.createObjectURL(await res.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    return name;
+  }
+
   // Sign-up and sign-in go out without a token.
   async function anonymous(path, body) {
     const res = await fetch(path, {
@@ -128,5 +156,6 @@ window.Api = (function () {
     post: (path, body) => request("POST", path, body),
     patch: (path, body) => request("PATCH", path, body),
     del: (path) => request("DELETE", path),
+    download: (path, fallbackName) => download(path, fallbackName),
   };
 })();

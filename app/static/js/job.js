@@ -19,10 +19,12 @@
     set("job-next", time(job.nextAttemptAt));
     set("job-error", job.error || "—");
     set("job-result", job.result ? JSON.stringify(job.result, null, 2) : "—");
-    document.getElementById("job-actions").replaceChildren(...Jobs.actionButtons(job, (err) => {
+    const actions = Jobs.actionButtons(job, (err) => {
       if (err) showError(err.message);
       load();
-    }).filter(Boolean));
+    });
+    const downloads = Jobs.downloadButtons(job, (err) => showError(err ? err.message : ""));
+    document.getElementById("job-actions").replaceChildren(...actions.concat(downloads).filter(Boolean));
   }
 
   async function load() {

@@ -11,17 +11,53 @@ window.Jobs = (function () {
     return p && typeof p.percentage === "number" ? Math.max(0, Math.min(100, p.percentage)) : 0;
   }
 
+  // A job that cannot know its total (an export counts rows as it writes them) reports total 0:
+  // its bar is indeterminate and its message ("12,345 rows written") says how far it got.
+  function totalUnknown(job) {
+    return job.status === "active" && job.progress && job.progress.total === 0;
+  }
+
   // A native <progress> is announced by screen readers; the text next to it is for everyone.
   function progressBar(job) {
     const pct = percentage(job);
     const message = job.progress && job.progress.message;
+    const unknown = totalUnknown(job);
     return h(
       "div",
-      { class: "progress", "data-status": job.status, "data-percentage": pct },
-      h("progress", { max: 100, value: pct, "aria-label": "Progress of job " + job.id }),
-      h("span", { class: "pct", text: pct + "%" }),
+      { class: "progress", "data-status": job.status, "data-percentage": unknown ? null : pct },
+      h("progress", { max: 100, value: unknown ? null : pct, "aria-label": "Progress of job " + job.id }),
+      unknown ? null : h("span", { class: "pct", text: pct + "%" }),
       message ? h("span", { class: "progress-message", text: message }) : null,
     );
+  }
+
+  // One download button per file a completed job produced (its result lists them).
+  function downloadButtons(job, after) {
+    const artifacts = job.status === "completed" && job.result && Array.isArray(job.result.artifacts) ? job.result.artifacts : [];
+    return artifacts.map((artifact) =>
+      h("button", {
+        type: "button",
+        class: "download",
+        title: artifact.filename + (typeof artifact.sizeBytes === "number" ? " (" + formatBytes(artifact.sizeBytes) + ")" : ""),
+        onclick: () =>
+          Api.download("/api/jobs/" + job.id + "/artifact?artifactId=" + encodeURIComponent(artifact.id), artifact.filename).then(
+            () => after(null),
+            (err) => after(err),
+          ),
+        text: artifacts.length > 1 ? "Download " + artifact.filename : "Download",
+      }),
+    );
+  }
+
+  function formatBytes(bytes) {
+    const units = ["bytes", "KB", "MB", "GB", "TB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return (unit ? value.toFixed(1) : value) + " " + units[unit];
   }
 
   function statusBadge(job) {
@@ -56,5 +92,5 @@ window.Jobs = (function () {
     ["job:status", "job:completed", "job:failed"].forEach((event) => Live.on(event, (data) => fn(event, data)));
   }
 
-  return { FINAL, progressBar, statusBadge, actionButtons, apply, onEvents, percentage };
+  return { FINAL, progressBar, statusBadge, actionButtons, downloadButtons, apply, onEvents, percentage };
 })();

@@ -23,13 +23,17 @@
       h("td", {}, Jobs.statusBadge(job)),
       h("td", {}, Jobs.progressBar(job)),
       h("td", { text: time(job.createdAt) }),
-      h("td", {}, h("div", { class: "actions" }, Jobs.actionButtons(job, done))),
+      h("td", {}, h("div", { class: "actions" }, Jobs.actionButtons(job, done), Jobs.downloadButtons(job, downloaded))),
     );
   }
 
   function done(err) {
     if (err) showError(err.message);
     load();
+  }
+
+  function downloaded(err) {
+    showError(err ? err.message : "");
   }
 
   function render(job) {
