@@ -40,6 +40,8 @@ def register_hooks(app: Flask) -> None:
             return None
         if request.content_length in (None, 0) and not request.headers.get("Transfer-Encoding"):
             return None
+        if getattr(app.view_functions.get(request.endpoint), "accepts_file_bodies", False):
+            return None  # the view reads and checks its own body (uploads)
         if request.mimetype != "application/json":
             return error_response(415, "unsupported_media_type", "Request bodies must be application/json")
         return None

@@ -86,7 +86,10 @@ def world(app):
         db.session.commit()
         dead_letter_id = str(letter.id)
         db.session.remove()
+    upload = client.post("/api/uploads", data=b"a,b\n1,2\n", headers={**owner["headers"], "Content-Type": "text/csv"})
+    assert upload.status_code == 201, upload.get_json()
     ids = {
+        "upload_id": upload.get_json()["id"],
         "job_id": job_id,
         "connection_id": connection.get_json()["id"],
         "notification_id": notifications[0]["id"],
