@@ -83,6 +83,7 @@ def _beat_schedule(sweep: timedelta) -> dict:
         "resend-pending-emails": ("maintenance.resend_pending_emails", timedelta(minutes=1)),
         "purge-expired-notifications": ("maintenance.purge_notifications", timedelta(hours=1)),
         "purge-old-jobs": ("maintenance.purge_jobs", timedelta(hours=1)),
+        "purge-artifacts": ("maintenance.purge_artifacts", timedelta(hours=1)),
     }
     return {
         name: {"task": task, "schedule": period, "options": {"expires": max(1.0, period.total_seconds())}}

@@ -5,6 +5,7 @@ Nothing here connects to Postgres or Redis; connections open on first use.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import Flask
@@ -48,7 +49,9 @@ def register_extensions(app: Flask) -> None:
 
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["JWT_ACCESS_TOKEN_EXPIRES"])
     app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(seconds=app.config["JWT_REFRESH_TOKEN_EXPIRES"])
-    app.config.update(OPENAPI_SETTINGS)
+    # A copy: apispec writes the rendered document back into these options, and a second app in
+    # the same process (tests, the CLI) must not serve the first one's components.
+    app.config.update(copy.deepcopy(OPENAPI_SETTINGS))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     jwt.init_app(app)
@@ -89,9 +92,12 @@ def register_metrics(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api import register_api
+    from app.api.job_type_docs import register_payload_schemas
+    from app.extensions import api
     from app.openapi import register_docs_assets
 
     register_api(app)
+    register_payload_schemas(api.spec, include_test_types=app.config.get("ENABLE_TEST_JOB_TYPES", False))
     register_docs_assets(app)
     from app.web import register_web
 

@@ -30,3 +30,11 @@ def purge_notifications() -> int:
 @shared_task(name="maintenance.purge_jobs", ignore_result=True)
 def purge_jobs() -> int:
     return maintenance.purge_old_jobs()
+
+
+@shared_task(name="maintenance.purge_artifacts", ignore_result=True)
+def purge_artifacts() -> int:
+    from app.services import uploads
+
+    # Expired uploads have their own sweep; the artifact sweep would catch them as well.
+    return uploads.purge_expired_uploads() + maintenance.purge_artifacts()

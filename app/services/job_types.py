@@ -90,6 +90,7 @@ JOB_TYPES: dict[str, JobType] = {
             retry_backoff=True,
             expire_in_seconds=12 * 3600,
             describe_result=data_export.describe_result,
+            check_access=data_export.check_access,
         ),
         JobType(
             name="bulk-import",
@@ -101,6 +102,7 @@ JOB_TYPES: dict[str, JobType] = {
             retry_backoff=True,
             expire_in_seconds=12 * 3600,
             describe_result=bulk_import.describe_result,
+            check_access=bulk_import.check_access,
         ),
         JobType(
             name="backup-connection",
@@ -112,6 +114,7 @@ JOB_TYPES: dict[str, JobType] = {
             retry_backoff=True,
             expire_in_seconds=24 * 3600,
             describe_result=backup_connection.describe_result,
+            check_access=backup_connection.check_tables_exist,
         ),
         JobType(
             name="analytics-report",
@@ -123,6 +126,7 @@ JOB_TYPES: dict[str, JobType] = {
             retry_backoff=True,
             expire_in_seconds=3600,
             describe_result=analytics_report.describe_result,
+            check_access=analytics_report.check_access,
         ),
         JobType(
             name="noop",

@@ -4,19 +4,26 @@ and delete what retention says is old, in small batches that never hold locks fo
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from app.extensions import db
-from app.models import DeadLetter, EmailDelivery, Job, Notification
+from app.models import Artifact, DeadLetter, EmailDelivery, Job, Notification
 from app.services import events, queue
+from app.services.artifacts import PARTIAL_SUFFIX, artifact_store
 
 log = logging.getLogger(__name__)
 
 RELEASE_BATCH = 500
 PURGE_BATCH = 1000
+ARTIFACT_PURGE_BATCH = 200
+# A file without a row (its writer died before the commit) or a `.partial` one (its writer died
+# mid-write) is removed once this old: a live writer renames or commits within moments.
+ORPHAN_FILE_AGE = timedelta(days=1)
 
 
 def release_due_jobs() -> int:
@@ -158,8 +165,78 @@ def purge_expired_notifications() -> int:
 
 
 def purge_old_jobs() -> int:
+    """Finished jobs past retention. Their artifacts' rows stay (job_id becomes NULL through the
+    foreign key's ON DELETE SET NULL) so that `purge_artifacts` deletes the files with them."""
     cutoff = func.now() - timedelta(days=current_app.config["JOB_RETENTION_DAYS"])
     table = Job.__table__
     return _purge_in_batches(
         table, and_(table.c.status.in_(("completed", "failed", "cancelled")), table.c.completed_at < cutoff)
     )
+
+
+def purge_artifacts() -> int:
+    """Delete artifacts that expired or whose job was purged, then orphan files in the store.
+
+    Each artifact's file goes first, then its row, a batch per transaction: a crash in between
+    leaves a row without a file (deleted again next time), never a file nobody can find.
+    Returns the number of artifacts and orphan files removed."""
+    rows = _purge_artifact_rows()
+    files = _purge_orphan_files()
+    if rows or files:
+        log.info("purged %d artifacts and %d orphan files", rows, files)
+    return rows + files
+
+
+def _purge_artifact_rows() -> int:
+    store = artifact_store()
+    gone = or_(Artifact.expires_at < func.now(), and_(Artifact.job_id.is_(None), Artifact.kind != "upload"))
+    total = 0
+    while True:
+        batch = db.session.execute(
+            select(Artifact.id, Artifact.storage_key)
+            .where(gone)
+            .order_by(Artifact.expires_at)
+            .limit(ARTIFACT_PURGE_BATCH)
+            .with_for_update(skip_locked=True)  # another sweep running at once takes other rows
+        ).all()
+        deleted = []
+        for artifact_id, key in batch:
+            try:
+                store.delete(key)
+            except OSError as exc:  # keep the row: the file is tried again next time
+                log.warning("could not delete artifact file %s: %s", artifact_id, type(exc).__name__)
+                continue
+            deleted.append(artifact_id)
+        if deleted:
+            db.session.execute(delete(Artifact).where(Artifact.id.in_(deleted)))
+        db.session.commit()
+        total += len(deleted)
+        if len(batch) < ARTIFACT_PURGE_BATCH or not deleted:
+            return total
+
+
+def _purge_orphan_files() -> int:
+    store = artifact_store()
+    cutoff = time.time() - ORPHAN_FILE_AGE.total_seconds()
+    old_keys = (key for key, modified in store.keys() if modified < cutoff)
+    removed = 0
+    for keys in _chunks(old_keys, ARTIFACT_PURGE_BATCH):
+        complete = [key for key in keys if not key.endswith(PARTIAL_SUFFIX)]
+        known = set(db.session.scalars(select(Artifact.storage_key).where(Artifact.storage_key.in_(complete))))
+        db.session.rollback()
+        for key in keys:
+            if key not in known:
+                store.delete(key)
+                removed += 1
+    return removed
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

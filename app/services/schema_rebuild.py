@@ -28,7 +28,7 @@ def rebuild(ctx, connection_id: uuid.UUID) -> dict:
     url = connection_url(connection)
     db.session.rollback()  # do not hold a transaction on our database while reading theirs
     if url.get_backend_name() == "postgresql":
-        _refuse_own_database(url)
+        refuse_own_database(url)
 
     ctx.progress(2, STEPS, "Fetching schema metadata...")
 
@@ -59,7 +59,7 @@ def rebuild(ctx, connection_id: uuid.UUID) -> dict:
     return {"connectionId": str(connection_id), "totalTables": schema["totalTables"], "builtAt": built_at.isoformat()}
 
 
-def _refuse_own_database(url) -> None:
+def refuse_own_database(url) -> None:
     """A URL can name our database through an alias the creation check could not see; compare
     the servers themselves (database, start time and port) before reading anything."""
     ours = tuple(db.session.execute(_INSTANCE_FINGERPRINT).one())

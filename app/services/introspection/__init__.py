@@ -6,6 +6,7 @@ number does not grow with the number of tables (a per-table loop is what makes g
 reflection slow on databases with thousands of tables), and feeds the rows to a
 `CatalogBuilder`, which assembles the result shape shared by all dialects.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -5,6 +5,7 @@ table definitions. Queries are not joined with each other on purpose: the server
 materialises information_schema tables, and a join can lose the schema filter pushdown
 and scan every database on the server.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -5,6 +5,7 @@ row by row and rebuild type names through several joins, which is an order of ma
 slower on large catalogs. Each query covers every user table at once. Needs
 PostgreSQL 12+ (pg_attribute.attgenerated, pg_constraint.conparentid).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

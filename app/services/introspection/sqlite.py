@@ -5,6 +5,7 @@ pragma_index_list, pragma_index_info) can be joined to sqlite_master, so one UNI
 statement reads every table's columns, foreign keys and indexes. One statement also
 means one consistent read without opening a transaction on a file others may write.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,23 +38,26 @@ def _branch(columns: str, pragma_join: str, extra_filter: str = "") -> str:
 
 # Every branch yields: kind, table, two sort keys, then five kind-specific fields.
 # hidden = 1 marks a virtual table's hidden column; 2 and 3 are generated columns.
-_CATALOG_SQL = "\nUNION ALL\n".join(
-    [
-        _branch(
-            "'column', m.name, p.cid, 0, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk",
-            "JOIN pragma_table_xinfo(m.name, 'main') AS p",
-            " AND p.hidden <> 1",
-        ),
-        _branch(
-            "'foreign_key', m.name, f.id, f.seq, f.\"table\", f.\"from\", f.\"to\", f.on_delete, f.on_update",
-            "JOIN pragma_foreign_key_list(m.name, 'main') AS f",
-        ),
-        _branch(
-            "'index', m.name, il.name, ii.seqno, il.\"unique\", il.origin, ii.name, ii.cid, NULL",
-            "JOIN pragma_index_list(m.name, 'main') AS il JOIN pragma_index_info(il.name, 'main') AS ii",
-        ),
-    ]
-) + "\nORDER BY 2, 1, 3, 4"
+_CATALOG_SQL = (
+    "\nUNION ALL\n".join(
+        [
+            _branch(
+                "'column', m.name, p.cid, 0, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk",
+                "JOIN pragma_table_xinfo(m.name, 'main') AS p",
+                " AND p.hidden <> 1",
+            ),
+            _branch(
+                '\'foreign_key\', m.name, f.id, f.seq, f."table", f."from", f."to", f.on_delete, f.on_update',
+                "JOIN pragma_foreign_key_list(m.name, 'main') AS f",
+            ),
+            _branch(
+                "'index', m.name, il.name, ii.seqno, il.\"unique\", il.origin, ii.name, ii.cid, NULL",
+                "JOIN pragma_index_list(m.name, 'main') AS il JOIN pragma_index_info(il.name, 'main') AS ii",
+            ),
+        ]
+    )
+    + "\nORDER BY 2, 1, 3, 4"
+)
 
 
 def engine_options(url: URL, connect_timeout: int) -> tuple[URL, dict[str, Any]]:

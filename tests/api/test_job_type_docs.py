@@ -1,0 +1,59 @@
+"""Every enabled job type's payload schema is documented in /api/openapi.json."""
+
+from __future__ import annotations
+
+from app.api.job_type_docs import payload_component_name
+
+
+def _document(app) -> dict:
+    response = app.test_client().get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_every_enabled_type_has_its_payload_schema_in_the_document(app):
+    from app.services.job_types import enabled_types
+
+    document = _document(app)
+    schemas = document["components"]["schemas"]
+    with app.app_context():
+        types = enabled_types()
+    assert {"schema-rebuild", "data-export", "bulk-import", "backup-connection", "analytics-report"} <= set(types)
+    for name, job_type in types.items():
+        component = schemas[payload_component_name(name)]
+        fields = {
+            field.data_key or key for key, field in job_type.payload_schema().fields.items() if not field.dump_only
+        }
+        assert set(component["properties"]) == fields, name
+        required = {key for key, field in job_type.payload_schema().fields.items() if field.required}
+        assert set(component.get("required", [])) == required, name
+
+    assert schemas["BackupConnectionPayload"]["properties"]["tables"]["items"]["maxLength"] == 511
+    assert schemas["AnalyticsReportPayload"]["properties"]["days"]["maximum"] == 366
+    assert [entry["type"] for entry in document["x-job-types"]] == list(types)
+
+
+def test_the_job_create_payload_points_at_each_types_schema(app):
+    document = _document(app)
+    schemas = document["components"]["schemas"]
+    payload = schemas["JobCreate"]["properties"]["payload"]
+    by_type = payload["x-payload-schemas"]
+    assert by_type["backup-connection"] == "#/components/schemas/BackupConnectionPayload"
+    assert {ref["$ref"] for ref in payload["anyOf"]} == set(by_type.values())
+    for ref in by_type.values():
+        assert ref.rsplit("/", 1)[1] in schemas, ref  # every reference resolves
+    assert "`data-export`: DataExportPayload" in payload["description"]
+
+
+def test_test_only_types_are_documented_only_where_enabled(database):
+    from app import create_app
+    from app.extensions import api
+
+    assert "TestProbePayload" in _document(create_app())["components"]["schemas"]
+    # The spec object itself: apispec merges the shared API_SPEC_OPTIONS dict into every document
+    # it renders, so a second app in one process would still serve the first one's components.
+    create_app({"ENABLE_TEST_JOB_TYPES": False})
+    assert "TestProbePayload" not in api.spec.components.schemas
+    assert "NoopPayload" in api.spec.components.schemas
+    assert "test-probe" not in {entry["type"] for entry in api.spec.options["x-job-types"]}
+    create_app()  # leave the shared spec as the session's app documents it
