@@ -122,6 +122,16 @@ def stage_cancelled(job: Job) -> Announcement:
     return Announcement(job, staged, [_status(job)], final=True)
 
 
+def current_state(job: Job) -> list[tuple[str, dict]]:
+    """The events that tell a subscriber where a job stands now (to catch up after a gap)."""
+    state = [_status(job)]
+    if job.status == "completed":
+        state.append(("job:completed", {"jobId": str(job.id), "result": job.result}))
+    elif job.status == "failed":
+        state.append(("job:failed", {"jobId": str(job.id), "error": job.error}))
+    return state
+
+
 def job_progress(job_id, progress: dict) -> None:
     interval = current_app.config["WEBSOCKET_PROGRESS_INTERVAL"]
     if realtime.progress_throttle.allow(str(job_id), interval):

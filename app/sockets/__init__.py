@@ -51,11 +51,17 @@ def init_socketio(app: Flask) -> None:
     from app.extensions import socketio
     from app.services.realtime import CHANNEL
     from app.sockets import handlers
+    from app.sockets.resync import resync_job_rooms
     from app.sockets.rooms import IndexedRedisManager
 
     # Built here, not by Flask-SocketIO: it takes Redis options and `unix://` URLs (Flask-SocketIO
     # hands those to Kombu), and it indexes rooms (see rooms.py). It connects with the first client.
-    queue = IndexedRedisManager(app.config["REDIS_URL"], channel=CHANNEL, redis_options=dict(LISTEN_REDIS_OPTIONS))
+    queue = IndexedRedisManager(
+        app.config["REDIS_URL"],
+        channel=CHANNEL,
+        redis_options=dict(LISTEN_REDIS_OPTIONS),
+        on_resubscribed=lambda: resync_job_rooms(app, queue),
+    )
 
     socketio.init_app(
         app,
