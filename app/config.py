@@ -171,6 +171,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_FROM": lambda: _env("MAIL_FROM", "notifications@localhost"),
         "EMAIL_MAX_RETRIES": lambda: _int("EMAIL_MAX_RETRIES", 5, minimum=0),
         "EMAIL_RETRY_DELAY_SECONDS": lambda: _float("EMAIL_RETRY_DELAY_SECONDS", 5.0),
+        "EMAIL_BATCH_SECONDS": lambda: _float("EMAIL_BATCH_SECONDS", 0.2),
         "PUBLIC_URL": lambda: _env("PUBLIC_URL", "http://localhost:5000"),
         "ADMIN_EMAILS": lambda: [e.lower() for e in _list("ADMIN_EMAILS")],
         "JOB_RATE_LIMIT_PER_MINUTE": lambda: _int("JOB_RATE_LIMIT_PER_MINUTE", 60, minimum=0),

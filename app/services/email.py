@@ -153,7 +153,9 @@ def deliver(delivery_id: uuid.UUID, title: str | None, message: str | None, data
     if not config["EMAIL_NOTIFICATIONS_ENABLED"]:
         # The switch was turned off after this email was queued: the operator wants silence.
         return _finish(delivery_id, "disabled")
-    email = build_message(delivery, title or delivery.subject, message, data or {})
+    # A batch or the sweep hands over ids only: the row keeps what the email says.
+    message = message if message is not None else delivery.message
+    email = build_message(delivery, title or delivery.subject, message, data or delivery.data or {})
     recipient, kind = delivery.recipient, delivery.notification_type  # read before the commit expires them
     db.session.execute(
         update(EmailDelivery).where(EmailDelivery.id == delivery_id).values(attempts=EmailDelivery.attempts + 1)

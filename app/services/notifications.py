@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.models import EmailDelivery, Notification, NotificationPreference, User
 from app.models.base import iso
-from app.services import metrics, realtime
+from app.services import email_outbox, metrics, realtime
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def push(staged: Staged | None) -> None:
         realtime.emit("notification", staged.event, realtime.user_room(staged.user_id))
         metrics.incr("notifications_sent_total", {"channel": "in_app", "type": staged.type})
     if staged.delivery_id is not None:
-        _queue_email(staged.delivery_id, staged.title, staged.message, staged.data)
+        email_outbox.queue(staged.delivery_id, staged.title, staged.message, staged.data)
     elapsed = time.perf_counter() - staged.started
     metrics.observe("notification_delivery_duration_seconds", elapsed, DELIVERY_BUCKETS)
 
@@ -175,15 +175,6 @@ def _add_email_delivery(user_id: uuid.UUID, email: str, type: str, subject: str,
     )
     db.session.add(delivery)
     return delivery.id
-
-
-def _queue_email(delivery_id: uuid.UUID, title: str, message: str, data: dict) -> None:
-    from app.services.queue import send_task
-
-    try:
-        send_task("notifications.send_email", args=[str(delivery_id), title, message, data], queue="email")
-    except Exception as exc:  # the delivery row stays `pending`; the sweep re-sends it
-        log.warning("email %s not queued now (%s); the sweep will retry", delivery_id, type_name(exc))
 
 
 def type_name(exc: BaseException) -> str:

@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import EmailDelivery, Notification
-from app.services import notifications
+from app.services import email_outbox, notifications
 from app.services.email import parse_smtp_url
 from tests.support.smtp import SmtpServer, free_port
-from workers.email import send_email
+from workers.email import send_email, send_emails
 
 PASSWORD = "pa:ss w/ord@1"  # characters that must survive percent-encoding in SMTP_URL
 
@@ -49,6 +49,8 @@ class TaskRecorder:
 def tasks(app, ctx, monkeypatch):
     recorder = TaskRecorder()
     monkeypatch.setitem(app.extensions, "celery", recorder)
+    # One task per email, handed over at once: these tests run each recorded task themselves.
+    monkeypatch.setitem(app.config, "EMAIL_BATCH_SECONDS", 0)
     return recorder
 
 
@@ -283,6 +285,27 @@ def test_a_permanent_refusal_is_not_retried(app, user, tasks, smtp_config):
         assert tasks.run_emails() == ["failed"]
         [delivery] = deliveries(user)
         assert delivery.attempts == 1 and "550" in delivery.error and "No such user" in delivery.error
+
+
+def test_emails_recorded_together_go_as_one_batch_and_a_refused_one_retries_alone(
+    app, user, tasks, smtp_config, monkeypatch
+):
+    monkeypatch.setitem(app.config, "EMAIL_BATCH_SECONDS", 60)  # long enough to flush by hand
+    refusals = iter(["451 4.3.0 Mailbox busy, try later"])  # the first recipient, once
+    with SmtpServer(refuse=lambda address: next(refusals, None)) as server:
+        smtp_config(server.url())
+        for _ in range(3):
+            completed(user, app)
+        assert tasks.calls == [], "the emails wait in the outbox"
+        assert email_outbox.flush() == 3
+        [(name, [ids], queue)] = tasks.calls
+        assert (name, queue, len(ids)) == ("notifications.send_emails", "email", 3)
+        tasks.calls.clear()
+        assert send_emails.apply(args=[ids]).get() == {"retrying": 1, "sent": 2}
+        assert tasks.run_emails() == ["sent"]  # the refused one, retried on its own
+        assert len(server.wait_for(user["email"], count=3)) == 3
+        assert [(d.status, d.attempts) for d in deliveries(user)].count(("sent", 1)) == 2
+        assert sorted(d.status for d in deliveries(user)) == ["sent"] * 3
 
 
 def test_a_repeated_task_does_not_send_twice(app, user, tasks, mailbox):
