@@ -8,7 +8,8 @@ COPY requirements/ requirements/
 RUN pip install -r requirements/base.txt
 
 COPY . .
-RUN useradd --system --home /srv/app jobsvc && mkdir -p instance && chown -R jobsvc instance
+# /srv/artifacts exists and belongs to the app user, so a fresh named volume mounted there does too.
+RUN useradd --system --home /srv/app jobsvc && mkdir -p instance /srv/artifacts && chown -R jobsvc instance /srv/artifacts
 USER jobsvc
 
 EXPOSE 5000 5555

@@ -33,7 +33,6 @@ def start_worker(concurrency: int = 2, name: str = "worker", env: dict | None = 
         "workers",
         "worker",
         "--loglevel=INFO",
-        "-E",
         "-Q",
         queues,
         f"--concurrency={concurrency}",
