@@ -144,3 +144,40 @@ def test_without_socket_client_the_pages_poll(browser, site, client):
         assert "live updates are off" in page.text_content("#live-state")
     finally:
         context.close()
+
+
+def test_an_export_is_downloaded_from_the_job_page(browser, site, worker, shop_db):
+    import sqlite3
+
+    with sqlite3.connect(shop_db) as conn:
+        conn.executemany(
+            "INSERT INTO customers (id, email, name) VALUES (?, ?, ?)", [(1, "a@x.io", 'Ann, "A"'), (2, "b@x.io", None)]
+        )
+    context = browser.new_context(accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(site.url + "/signup")
+        page.fill("#name", "Bo")
+        page.fill("#email", f"bo-{uuid.uuid4().hex[:8]}@example.com")
+        page.fill("#password", "correct horse battery")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/jobs")
+        job_id = page.evaluate(
+            """async (url) => {
+                const connection = await Api.post('/api/connections', {name: 'shop', url});
+                const job = await Api.post('/api/jobs', {type: 'data-export', payload: {
+                    connectionId: connection.id, query: 'SELECT id, email, name FROM customers ORDER BY id'}});
+                return job.id;
+            }""",
+            f"sqlite:///{shop_db}",
+        )
+        page.goto(f"{site.url}/jobs/{job_id}")
+        page.wait_for_selector("#job-status >> text=completed")
+        with page.expect_download() as download:
+            page.click("button.download")
+        saved = download.value
+        assert saved.suggested_filename.endswith(".csv")
+        assert Path(saved.path()).read_bytes() == b'id,email,name\r\n1,a@x.io,"Ann, ""A"""\r\n2,b@x.io,\r\n'
+    finally:
+        context.close()
