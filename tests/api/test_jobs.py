@@ -124,7 +124,8 @@ def test_unknown_and_foreign_ids_are_404(client, user, other_user):
 
 
 def test_list_paginates_newest_first_and_filters(client, user):
-    ids = [create_job(client, user["headers"]).get_json()["id"] for _ in range(5)]
+    # Delayed, so that they stay queued even when another test's worker is running.
+    ids = [create_job(client, user["headers"], options={"startAfter": 3600}).get_json()["id"] for _ in range(5)]
     client.delete(f"/api/jobs/{ids[0]}", headers=user["headers"])
     page = client.get("/api/jobs?page=1&limit=2", headers=user["headers"]).get_json()
     assert page["pagination"] == {"page": 1, "limit": 2, "total": 5, "totalPages": 3}
