@@ -157,23 +157,25 @@ def deliver(delivery_id: uuid.UUID, title: str | None, message: str | None, data
     message = message if message is not None else delivery.message
     email = build_message(delivery, title or delivery.subject, message, data or delivery.data or {})
     recipient, kind = delivery.recipient, delivery.notification_type  # read before the commit expires them
+    if config["SMTP_URL"] is None:
+        log.info("email not sent (SMTP_URL unset) to=%s subject=%r", recipient, email["Subject"])
+        return _finish(delivery_id, "logged", attempted=True)
+    # Counted before the attempt: a worker that dies while sending still leaves the attempt on record.
     db.session.execute(
         update(EmailDelivery).where(EmailDelivery.id == delivery_id).values(attempts=EmailDelivery.attempts + 1)
     )
     db.session.commit()
-    if config["SMTP_URL"] is None:
-        log.info("email not sent (SMTP_URL unset) to=%s subject=%r", recipient, email["Subject"])
-        return _finish(delivery_id, "logged")
     send_via_smtp(email, config["SMTP_URL"])
     metrics.incr("notifications_sent_total", {"channel": "email", "type": kind})
     return _finish(delivery_id, "sent")
 
 
-def _finish(delivery_id: uuid.UUID, status: str) -> str:
-    sent_at = func.now() if status in ("sent", "logged") else None
-    db.session.execute(
-        update(EmailDelivery).where(EmailDelivery.id == delivery_id).values(status=status, sent_at=sent_at, error=None)
-    )
+def _finish(delivery_id: uuid.UUID, status: str, attempted: bool = False) -> str:
+    """Record the outcome; `attempted` also counts the attempt (when nothing was sent, one statement does both)."""
+    values = {"status": status, "sent_at": func.now() if status in ("sent", "logged") else None, "error": None}
+    if attempted:
+        values["attempts"] = EmailDelivery.attempts + 1
+    db.session.execute(update(EmailDelivery).where(EmailDelivery.id == delivery_id).values(**values))
     db.session.commit()
     return status
 
