@@ -8,6 +8,7 @@ against raw Celery running a no-op task on the same Redis with the same pool and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import support  # noqa: E402
+
+# CPU seconds (creating process + worker process tree, PostgreSQL and Redis excluded) of the last
+# measure_ours / measure_raw: steadier than throughput on a shared machine, where a neighbour's load
+# moves the wall clock of the short raw run far more than the CPU either side spends per job.
+last_cpu: dict[str, float] = {}
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def measure_ours(app, jobs: int, concurrency: int) -> float:
@@ -27,7 +49,8 @@ def measure_ours(app, jobs: int, concurrency: int) -> float:
 
     with app.app_context():
         user = create_user(f"bench-{time.time_ns()}@example.com", "benchmark-password")
-        support.start_worker(concurrency)
+        worker = support.start_worker(concurrency)
+        cpu_before = time.process_time() + _tree_cpu(worker.pid)
         started = time.perf_counter()
         for _ in range(jobs):
             job_service.create_job(user.id, "noop", {})
@@ -38,6 +61,7 @@ def measure_ours(app, jobs: int, concurrency: int) -> float:
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+        last_cpu["ours"] = time.process_time() + _tree_cpu(worker.pid) - cpu_before
     support.stop_all()
     return elapsed
 
@@ -47,13 +71,15 @@ def measure_raw(jobs: int, concurrency: int) -> float:
 
     client = support.redis_client()
     client.delete("raw:done")
-    support.start_worker(concurrency, app="bench.raw_celery", queues="raw")
+    worker = support.start_worker(concurrency, app="bench.raw_celery", queues="raw")
+    cpu_before = time.process_time() + _tree_cpu(worker.pid)
     started = time.perf_counter()
     for _ in range(jobs):
         noop.delay()
     while int(client.get("raw:done") or 0) < jobs:
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
+    last_cpu["raw"] = time.process_time() + _tree_cpu(worker.pid) - cpu_before
     support.stop_all()
     return elapsed
 
@@ -74,6 +100,8 @@ def main() -> None:
     ]
     support.print_table(rows, ("case", "throughput", "time"))
     print(f"\nratio (ours / raw throughput): {raw / ours:.2f}   [target >= 0.5]")
+    ours_ms, raw_ms = (last_cpu[side] * 1000 / jobs for side in ("ours", "raw"))
+    print(f"client CPU per job (creator + worker processes): ours {ours_ms:.1f} ms, raw {raw_ms:.1f} ms")
 
 
 if __name__ == "__main__":
