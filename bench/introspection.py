@@ -143,32 +143,62 @@ def bench_case(admin_url: str, dump: Callable, args: argparse.Namespace) -> tupl
     return ours, baseline
 
 
-def main() -> None:
+CASES = [
+    ("postgresql", PG_ADMIN_URL, pg_dump_command, "pg_dump --schema-only"),
+    ("mysql", MYSQL_ADMIN_URL, mysqldump_command, "mysqldump --no-data"),
+]
+
+
+def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, float | None, str]]:
+    """(dialect, baseline name, ours s, baseline s, why skipped) per server."""
+    results = []
+    for dialect, admin_url, dump, baseline_name in CASES:
+        print(f"running {dialect} {args.tables}x{args.columns} vs {baseline_name} ...", file=sys.stderr, flush=True)
+        try:
+            ours, baseline = bench_case(admin_url, dump, args)
+        except (OperationalError, FileNotFoundError) as error:
+            print(f"  skipped: {str(error).splitlines()[0]}", file=sys.stderr)
+            results.append((dialect, baseline_name, None, None, str(error).splitlines()[0][:100]))
+            continue
+        results.append((dialect, baseline_name, ours, baseline, ""))
+    return results
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", type=int, default=2000)
     parser.add_argument("--columns", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="runs per side; the best is kept")
     parser.add_argument("--quick", action="store_true", help="100 tables")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         args.tables = 100
+    return args
 
-    cases = [("postgresql", PG_ADMIN_URL, pg_dump_command, "pg_dump --schema-only")]
-    cases.append(("mysql", MYSQL_ADMIN_URL, mysqldump_command, "mysqldump --no-data"))
+
+def collect(quick: bool = False) -> list:
+    """The rows of `bench/run.py`: introspect() time over the dump tool's, best of 3 each."""
+    from bench.support import Row, not_measured
+
+    args = arguments(["--quick"] if quick else [])
     rows = []
-    for dialect, admin_url, dump, baseline_name in cases:
-        label = f"{dialect} {args.tables}x{args.columns} vs {baseline_name}"
-        print(f"running {label} ...", file=sys.stderr, flush=True)
-        try:
-            ours, baseline = bench_case(admin_url, dump, args)
-        except (OperationalError, FileNotFoundError) as error:
-            print(f"  skipped: {str(error).splitlines()[0]}", file=sys.stderr)
-            continue
-        rows.append((label, ours, baseline))
+    for dialect, baseline_name, ours, baseline, skipped in measure(args):
+        name = f"introspection.{dialect}"
+        label = f"introspect() {dialect}, {args.tables:,} tables x {args.columns} cols (vs {baseline_name})"
+        if ours is None:
+            rows.append(not_measured(name, label, "s", f"skipped: {skipped}", "<= 1"))
+        else:
+            rows.append(Row(name, label, "s", ours, baseline, "<= 1"))
+    return rows
 
+
+def main() -> None:
+    args = arguments()
     print(f"\n{'case':<50} {'ours (s)':>9} {'baseline (s)':>13} {'ratio':>6}")
-    for label, ours, baseline in rows:
-        print(f"{label:<50} {ours:>9.3f} {baseline:>13.3f} {ours / baseline:>6.2f}")
+    for dialect, baseline_name, ours, baseline, _ in measure(args):
+        if ours is not None:
+            label = f"{dialect} {args.tables}x{args.columns} vs {baseline_name}"
+            print(f"{label:<50} {ours:>9.3f} {baseline:>13.3f} {ours / baseline:>6.2f}")
 
 
 if __name__ == "__main__":

@@ -150,7 +150,8 @@ def plain_offset_statement(user_id: uuid.UUID, page: int, limit: int):
     )
 
 
-def measure(app, user_id: uuid.UUID, repeat: int) -> None:
+def measure(app, user_id: uuid.UUID, repeat: int, plans: bool = True) -> dict[str, float]:
+    """Median milliseconds per case; prints them (and with `plans` the EXPLAIN of each query)."""
     from app.extensions import db
     from app.services import notification_center as center
 
@@ -180,24 +181,29 @@ def measure(app, user_id: uuid.UUID, repeat: int) -> None:
         print(f"\n{'case':<28} {'median ms':>10} {'x page 1':>9}")
         for name, ms in results:
             print(f"{name:<28} {ms:>10.3f} {ms / base:>9.2f}")
-        for name, _, statement in cases:
+        for name, _, statement in cases if plans else ():
             if statement is not None:
                 print(f"\n--- {name}\n{explain(session, statement)}")
         session.rollback()
+    return dict(results)
 
 
-def main() -> int:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="notifications in all")
     parser.add_argument("--user-rows", type=int, default=100_000, help="of which the measured user holds")
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per case (median)")
     parser.add_argument("--quick", action="store_true", help="20,000 rows for the user, 20,000 for the others")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.user_rows = 40_000, 20_000
     if args.user_rows < FAR_PAGE * LIMIT or args.rows < args.user_rows:
         parser.error(f"--user-rows must be >= {FAR_PAGE * LIMIT:,} and <= --rows")
+    return args
 
+
+def run(args: argparse.Namespace, plans: bool = True) -> dict[str, float]:
+    """Build, fill and measure a throw-away database; returns the median ms per case."""
     with bench_database() as url:
         app = build_app(url)
         from app.extensions import db
@@ -212,9 +218,41 @@ def main() -> int:
             f"{args.rows:,} notifications ({user_rows:,} for the measured user) "
             f"loaded and analysed in {time.perf_counter() - started:.1f}s"
         )
-        measure(app, user_id, args.repeat)
+        results = measure(app, user_id, args.repeat, plans)
         with app.app_context():
             db.engine.dispose()  # let DROP DATABASE go without waiting on our pool
+    return results
+
+
+def collect(quick: bool = False) -> list:
+    """The rows of `bench/run.py`: the service's page 1,000 against a plain OFFSET and its page 1."""
+    from bench.support import Row
+
+    args = arguments(["--quick"] if quick else [])
+    results = run(args, plans=False)
+    far, first, plain = (
+        results[f"page {FAR_PAGE:,} (rows)"],
+        results["page 1 (rows)"],
+        results[f"page {FAR_PAGE:,}, plain OFFSET"],
+    )
+    of = f"{args.user_rows:,}/{args.rows:,} notifications"
+    return [
+        Row(
+            "notifications.far-page",
+            f"notifications page {FAR_PAGE:,}, {of} (vs plain OFFSET)",
+            "ms",
+            far,
+            plain,
+            "<= 1",
+        ),
+        Row(
+            "notifications.far-vs-first", f"notifications page {FAR_PAGE:,}, {of} (vs page 1)", "ms", far, first, "<= 3"
+        ),
+    ]
+
+
+def main() -> int:
+    run(arguments())
     return 0
 
 
