@@ -98,7 +98,7 @@ def to_rows(result: dict, clients: int, seconds: float) -> list[support.Row]:
             "req/s",
             result["jobs"],
             result["health"],
-            ">= 0.2",
+            "",  # reported, no target: a job is three inserts and a broker hand-off, health is a constant
         )
     ]
 

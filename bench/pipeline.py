@@ -91,7 +91,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="300 jobs: a smoke run")
     args = parser.parse_args()
     jobs = 300 if args.quick else args.jobs
-    with support.service_environment() as app:
+    # A private redis-server: the jobs' socket events must not reach other servers on a shared Redis.
+    with support.service_environment(private_redis=True) as app:
         raw = measure_raw(jobs, args.concurrency)
         ours = measure_ours(app, jobs, args.concurrency)
     rows = [

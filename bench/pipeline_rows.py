@@ -23,5 +23,13 @@ def collect(quick: bool = False) -> list[support.Row]:
             jobs / ours,
             jobs / raw,
             ">= 0.5",
-        )
+        ),
+        support.Row(
+            "pipeline.cpu-per-job",
+            "client CPU per job, creating process + worker processes (vs raw Celery)",
+            "ms",
+            pipeline.last_cpu["ours"] * 1000 / jobs,
+            pipeline.last_cpu["raw"] * 1000 / jobs,
+            "",
+        ),
     ]
