@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from flask import request, send_file, url_for
 from marshmallow import EXCLUDE, Schema, fields
-from sqlalchemy import select
 
 from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db
-from app.models import Artifact, Job
 from app.schemas.common import ErrorSchema, MessageSchema, page_schema, paginated
 from app.schemas.jobs import JobCreatedSchema, JobCreateSchema, JobListArgsSchema, JobSchema, RetryResponseSchema
 from app.services import jobs
-from app.services.artifacts import artifact_store, describe
+from app.services.artifacts import artifact_store, describe, downloadable_artifacts
 from app.services.events import serialize_job
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Background jobs")
@@ -109,24 +105,6 @@ def retry(job_id: uuid.UUID):
     return {"id": str(job.id), "status": job.status}
 
 
-def _available_artifacts(job: Job) -> list[Artifact]:
-    """The job's files that have not expired and are in the store, in the order its result lists
-    them (the order the job made them: rows written in one transaction share their `created_at`)."""
-    store = artifact_store()
-    rows = [
-        artifact
-        for artifact in db.session.scalars(
-            select(Artifact).where(Artifact.job_id == job.id, Artifact.expires_at > datetime.now(UTC))
-        )
-        if store.exists(artifact.storage_key)
-    ]
-    result = job.result if isinstance(job.result, dict) else {}
-    entries = result.get("artifacts") if isinstance(result.get("artifacts"), list) else []
-    listed = [entry.get("id") for entry in entries if isinstance(entry, dict)]
-    rank = {artifact_id: index for index, artifact_id in enumerate(listed)}
-    return sorted(rows, key=lambda a: (rank.get(str(a.id), len(rank)), a.created_at, str(a.id)))
-
-
 @blp.route("/<uuid:job_id>/artifacts", methods=["GET"])
 @login_required
 @blp.response(200, ArtifactSchema(many=True))
@@ -134,7 +112,7 @@ def _available_artifacts(job: Job) -> list[Artifact]:
 def list_artifacts(job_id: uuid.UUID):
     """The files a job produced and that can still be downloaded."""
     job = jobs.get_job(caller_id(), job_id)
-    return [describe(artifact) for artifact in _available_artifacts(job)]
+    return [describe(artifact) for artifact in downloadable_artifacts(job)]
 
 
 @blp.route("/<uuid:job_id>/artifact", methods=["GET"])
@@ -152,7 +130,7 @@ def list_artifacts(job_id: uuid.UUID):
 def download_artifact(args, job_id: uuid.UUID):
     """Download a file the job produced (an export, a backup, a report)."""
     job = jobs.get_job(caller_id(), job_id)
-    available = _available_artifacts(job)
+    available = downloadable_artifacts(job)
     wanted = args.get("artifactId")
     artifact = next((a for a in available if wanted is None or a.id == wanted), None)
     if artifact is None:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Artifact
+from app.models import Artifact, Job
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -143,3 +144,21 @@ def describe(artifact: Artifact) -> dict:
         "contentType": artifact.content_type,
         "sizeBytes": artifact.size_bytes,
     }
+
+
+def downloadable_artifacts(job: Job) -> list[Artifact]:
+    """The job's files that have not expired and are in the store, in the order its result lists
+    them (the order the job made them: rows written in one transaction share their `created_at`)."""
+    store = artifact_store()
+    rows = [
+        artifact
+        for artifact in db.session.scalars(
+            select(Artifact).where(Artifact.job_id == job.id, Artifact.expires_at > datetime.now(UTC))
+        )
+        if store.exists(artifact.storage_key)
+    ]
+    result = job.result if isinstance(job.result, dict) else {}
+    entries = result.get("artifacts") if isinstance(result.get("artifacts"), list) else []
+    listed = [entry.get("id") for entry in entries if isinstance(entry, dict)]
+    rank = {artifact_id: index for index, artifact_id in enumerate(listed)}
+    return sorted(rows, key=lambda a: (rank.get(str(a.id), len(rank)), a.created_at, str(a.id)))
