@@ -7,7 +7,7 @@ from __future__ import annotations
 from bench import pipeline, support
 
 CONCURRENCY = 4
-JOBS, QUICK_JOBS = 2000, 100
+JOBS, QUICK_JOBS = 5000, 100  # 5,000 jobs: long enough for a steady rate on both sides
 
 
 def collect(quick: bool = False) -> list[support.Row]:
