@@ -22,12 +22,12 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 100  # ids per task: a batch is sent early once this many are waiting
-TICK = 0.05  # how often the sender looks; the wait itself is the interval of the latest caller
 
 _pending: list[str] = []
 _oldest = 0.0  # when the first id now waiting arrived
 _interval = 0.0
 _lock = threading.Lock()
+_arrived = threading.Condition(_lock)  # the sender sleeps on it while nothing waits
 _celery = None  # this process's Celery app, taken in an app context for the background sender
 _sender_pid: int | None = None
 
@@ -51,6 +51,7 @@ def queue(delivery_id: uuid.UUID, title: str, message: str, data: dict) -> None:
         _pending.append(str(delivery_id))
         _interval = interval
         full = len(_pending) >= BATCH_MAX
+        _arrived.notify()
     if full:
         flush()
     else:
@@ -84,8 +85,14 @@ def _ensure_sender() -> None:
 
 
 def _send_when_due() -> None:
+    """Asleep while nothing waits; sends once the oldest waiting email is `_interval` old."""
     while True:
-        time.sleep(TICK)
-        if _pending and time.monotonic() - _oldest >= _interval:
-            while flush() == BATCH_MAX:
-                pass
+        with _lock:
+            while not _pending:
+                _arrived.wait()
+            remaining = _oldest + _interval - time.monotonic()
+            if remaining > 0:
+                _arrived.wait(remaining)  # an arrival wakes it early: the interval may have changed
+                continue
+        while flush() == BATCH_MAX:
+            pass
