@@ -34,7 +34,4 @@ def purge_jobs() -> int:
 
 @shared_task(name="maintenance.purge_artifacts", ignore_result=True)
 def purge_artifacts() -> int:
-    from app.services import uploads
-
-    # Expired uploads have their own sweep; the artifact sweep would catch them as well.
-    return uploads.purge_expired_uploads() + maintenance.purge_artifacts()
+    return maintenance.purge_artifacts()

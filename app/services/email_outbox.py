@@ -12,12 +12,13 @@ With `EMAIL_BATCH_SECONDS=0` every email is handed over on its own, at once.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
 
 from flask import current_app
+
+from app.services.background import start_once_per_process
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,6 @@ _interval = 0.0
 _lock = threading.Lock()
 _arrived = threading.Condition(_lock)  # the sender sleeps on it while nothing waits
 _celery = None  # this process's Celery app, taken in an app context for the background sender
-_sender_pid: int | None = None
 
 
 def queue(delivery_id: uuid.UUID, title: str, message: str, data: dict) -> None:
@@ -55,7 +55,7 @@ def queue(delivery_id: uuid.UUID, title: str, message: str, data: dict) -> None:
     if full:
         flush()
     else:
-        _ensure_sender()
+        start_once_per_process("email-outbox", _send_when_due)
 
 
 def flush() -> int:
@@ -72,16 +72,6 @@ def flush() -> int:
     except Exception as exc:
         log.warning("%d emails not queued now (%s); the sweep will retry", len(batch), type(exc).__name__)
     return len(batch)
-
-
-def _ensure_sender() -> None:
-    """One daemon sender per process (a forked worker child starts its own)."""
-    global _sender_pid
-    with _lock:
-        if _sender_pid == os.getpid():
-            return
-        _sender_pid = os.getpid()
-    threading.Thread(target=_send_when_due, name="email-outbox", daemon=True).start()
 
 
 def _send_when_due() -> None:

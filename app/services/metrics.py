@@ -11,10 +11,11 @@ With an interval of 0, the buffer is written at the end of every request and tas
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import Counter
+
+from app.services.background import start_once_per_process
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ _lock = threading.Lock()
 _interval = 0.0
 _last_flush = 0.0
 _client = None  # this process's Redis client, taken in an app context for the background writer
-_writer_pid: int | None = None
 
 
 def configure(interval: float) -> None:
@@ -46,17 +46,7 @@ def end_of_unit_of_work() -> None:
     if _interval <= 0 or time.monotonic() - _last_flush >= _interval:
         flush()
     else:
-        _ensure_writer()
-
-
-def _ensure_writer() -> None:
-    """One daemon writer per process (a forked worker child starts its own)."""
-    global _writer_pid
-    with _lock:
-        if _writer_pid == os.getpid():
-            return
-        _writer_pid = os.getpid()
-    threading.Thread(target=_write_periodically, name="metrics-writer", daemon=True).start()
+        start_once_per_process("metrics-writer", _write_periodically)
 
 
 def _write_periodically() -> None:

@@ -2,30 +2,25 @@
 
 An upload is an `Artifact` of kind "upload" with no job. It stays after an import (the same
 file can be imported again, e.g. after fixing the table) until it expires or its owner deletes
-it; an expired upload counts as gone at once, and `purge_expired_uploads()` deletes its file
-and row later.
+it; an expired upload counts as gone at once, and the artifact sweep
+(`maintenance.purge_artifacts`) deletes its file and row later.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask import Request, current_app
-from sqlalchemy import select
 
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Artifact
 from app.models.base import iso
-from app.services.artifacts import artifact_store, write_artifact
+from app.services.artifacts import artifact_store, describe, write_artifact
 from app.services.upload_intake import incoming_file
 
-log = logging.getLogger(__name__)
-
 UPLOAD_KIND = "upload"
-PURGE_BATCH = 500
 
 
 def receive_upload(user_id: uuid.UUID, request: Request, filename: str | None = None) -> Artifact:
@@ -87,39 +82,5 @@ def require_owned_upload(user_id: uuid.UUID, payload: dict) -> None:
         raise NotFound("Upload not found", {"payload": {"uploadId": ["Upload not found."]}})
 
 
-def purge_expired_uploads(now: datetime | None = None) -> int:
-    """Delete expired uploads, files and rows; returns how many. Safe to run from several
-    processes at once: each row is locked while its file goes, and skipped by the others."""
-    now = now or datetime.now(UTC)
-    store = artifact_store()
-    purged = 0
-    while True:
-        expired = db.session.scalars(
-            select(Artifact)
-            .where(Artifact.kind == UPLOAD_KIND, Artifact.expires_at <= now)
-            .order_by(Artifact.expires_at)
-            .limit(PURGE_BATCH)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not expired:
-            db.session.commit()
-            break
-        for upload in expired:
-            store.delete(upload.storage_key)
-            db.session.delete(upload)
-        db.session.commit()
-        purged += len(expired)
-    if purged:
-        log.info("purged %d expired uploads", purged)
-    return purged
-
-
 def serialize_upload(upload: Artifact) -> dict:
-    return {
-        "id": str(upload.id),
-        "filename": upload.filename,
-        "contentType": upload.content_type,
-        "sizeBytes": upload.size_bytes,
-        "createdAt": iso(upload.created_at),
-        "expiresAt": iso(upload.expires_at),
-    }
+    return {**describe(upload), "createdAt": iso(upload.created_at), "expiresAt": iso(upload.expires_at)}

@@ -190,12 +190,12 @@ def test_expired_uploads_are_gone_and_purged(app, client, user):
     with app.app_context():
         from app.extensions import db
         from app.models import Artifact
-        from app.services.uploads import purge_expired_uploads
+        from app.services.maintenance import purge_artifacts
 
         db.session.get(Artifact, uuid.UUID(expired_id)).expires_at = datetime.now(UTC) - timedelta(minutes=1)
         db.session.commit()
         assert_error(client.get(f"/api/uploads/{expired_id}", headers=user["headers"]), 404, "not_found")
-        assert purge_expired_uploads() >= 1
+        assert purge_artifacts() >= 1
         assert db.session.get(Artifact, uuid.UUID(expired_id)) is None
         db.session.remove()
     files = stored_files(app)
