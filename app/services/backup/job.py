@@ -6,14 +6,12 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.pool import NullPool
 
 from app.extensions import db
 from app.models import Connection as SavedConnection
 from app.services.artifacts import describe, write_artifact
-from app.services.connections import CONNECT_TIMEOUT_SECONDS, connection_url, target_engine
+from app.services.connections import CONNECT_TIMEOUT_SECONDS, connection_url
 from app.services.errors import JobError
 
 from .catalog_extras import read_extras
@@ -132,15 +130,10 @@ def _tables_with_data(tables: list[dict], requested: list[str], url: URL) -> lis
 
 
 def _engine(url: URL):
-    """A short-lived engine on the user's database, with the drivers the introspection uses."""
-    from app.services.introspection import mysql, postgres
+    """A short-lived engine on the user's database, as the introspection opens it (SQLite read-only)."""
+    from app.services.introspection import short_lived_engine
 
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        return target_engine(url)  # read-only: never creates or changes the user's file
-    module = postgres if backend in ("postgresql", "postgres") else mysql
-    engine_url, connect_args = module.engine_options(url, CONNECT_TIMEOUT_SECONDS)
-    return create_engine(engine_url, poolclass=NullPool, connect_args=connect_args)
+    return short_lived_engine(url, CONNECT_TIMEOUT_SECONDS)
 
 
 def _start_consistent_read(conn: Connection, dialect: str) -> None:

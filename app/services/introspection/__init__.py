@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from . import mysql, postgres, sqlite
@@ -48,15 +48,9 @@ def introspect(url: str, progress: Progress | None = None, connect_timeout: int 
     an unknown dialect raises ``ValueError``.
     """
     parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    dialect = _DIALECTS.get(backend)
-    if dialect is None:
-        raise ValueError(f"Unsupported database dialect: {backend}")
+    dialect = _dialect_of(parsed)
     report: Progress = progress or _ignore
-
-    engine_url, connect_args = dialect.engine_options(parsed, connect_timeout)
-    # NullPool: one short-lived connection, nothing kept open after we return.
-    engine = create_engine(engine_url, poolclass=NullPool, connect_args=connect_args)
+    engine = short_lived_engine(parsed, connect_timeout)
     try:
         report("Connecting")
         catalog = CatalogBuilder()
@@ -67,6 +61,21 @@ def introspect(url: str, progress: Progress | None = None, connect_timeout: int 
         engine.dispose()
     report("Assembling schema")
     return catalog.build()
+
+
+def _dialect_of(url: URL):
+    backend = url.get_backend_name()
+    dialect = _DIALECTS.get(backend)
+    if dialect is None:
+        raise ValueError(f"Unsupported database dialect: {backend}")
+    return dialect
+
+
+def short_lived_engine(url: URL, connect_timeout: int) -> Engine:
+    """An engine on a user's database with the drivers and options the introspection uses
+    (SQLite opened read-only). NullPool: one connection, nothing kept open after it is disposed."""
+    engine_url, connect_args = _dialect_of(url).engine_options(url, connect_timeout)
+    return create_engine(engine_url, poolclass=NullPool, connect_args=connect_args)
 
 
 def _ignore(message: str) -> None:
