@@ -15,9 +15,10 @@ from app.models import Connection, SchemaCache
 from app.models.base import iso
 from app.services import audit, crypto
 from app.services.connection_urls import display_url, parse_connection_url
-from app.services.errors import describe_error
+from app.services.errors import JobError, describe_error
 
 CONNECT_TIMEOUT_SECONDS = 10
+_INSTANCE_FINGERPRINT = text("SELECT current_database(), pg_postmaster_start_time(), current_setting('port')")
 
 
 def create_connection(user_id: uuid.UUID, name: str, raw_url: str) -> Connection:
@@ -61,6 +62,33 @@ def delete_connection(user_id: uuid.UUID, connection_id: uuid.UUID) -> None:
 def connection_url(connection: Connection) -> URL:
     """The decrypted URL, credentials included: for connecting only, never for output."""
     return make_url(crypto.decrypt(connection.url_encrypted))
+
+
+def job_connection(user_id: uuid.UUID, connection_id: uuid.UUID) -> Connection:
+    """The connection a running job names, or a failed job: it may have been deleted (or, in
+    principle, changed hands) since the job was queued."""
+    connection = db.session.get(Connection, connection_id)
+    if connection is None or connection.user_id != user_id:
+        raise JobError("The connection no longer exists")
+    return connection
+
+
+def refuse_own_database(url: URL) -> None:
+    """A URL can name our database through an alias the creation check could not see; compare
+    the servers themselves (database, start time and port) before reading anything. Only
+    PostgreSQL can be ours."""
+    if url.get_backend_name() != "postgresql":
+        return
+    ours = tuple(db.session.execute(_INSTANCE_FINGERPRINT).one())
+    db.session.rollback()
+    engine = target_engine(url)
+    try:
+        with engine.connect() as conn:
+            theirs = tuple(conn.execute(_INSTANCE_FINGERPRINT).one())
+    finally:
+        engine.dispose()
+    if ours == theirs:
+        raise JobError("This connection points at the service's own database, which is never allowed")
 
 
 def target_engine(url: URL):

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import URL, Connection
 
 from app.extensions import db
-from app.models import Connection as SavedConnection
 from app.services.artifacts import describe, write_artifact
-from app.services.connections import CONNECT_TIMEOUT_SECONDS, connection_url
+from app.services.connections import CONNECT_TIMEOUT_SECONDS, connection_url, job_connection, refuse_own_database
 from app.services.errors import JobError
 
 from .catalog_extras import read_extras
@@ -27,16 +26,12 @@ READ_STATEMENT_TIMEOUT_SECONDS = 3600
 
 def run_backup(ctx, connection_id: uuid.UUID, include_data: bool, requested: list[str]) -> dict:
     from app.services.introspection import introspect
-    from app.services.schema_rebuild import refuse_own_database
 
-    connection = db.session.get(SavedConnection, connection_id)
-    if connection is None or connection.user_id != ctx.user_id:
-        raise JobError("The connection no longer exists")
+    connection = job_connection(ctx.user_id, connection_id)
     url, label = connection_url(connection), connection.name
     db.session.rollback()  # hold no transaction on our database while reading theirs
     dialect = dialect_for(url.get_backend_name())
-    if dialect.name == "postgresql":
-        refuse_own_database(url)  # the service's own database is never backed up for a user
+    refuse_own_database(url)  # the service's own database is never backed up for a user
 
     ctx.progress(0, 1, "Reading the schema...")
     schema = introspect(url.render_as_string(hide_password=False), progress=lambda _message: ctx.check_cancelled())

@@ -9,9 +9,8 @@ import uuid
 from flask import current_app
 
 from app.extensions import db
-from app.models import Connection
 from app.services.artifacts import describe, write_artifact
-from app.services.connections import connection_url
+from app.services.connections import connection_url, job_connection, refuse_own_database
 from app.services.errors import JobError
 from app.services.exporting.query_guard import QueryRefused, check_query
 from app.services.exporting.sources import ExportTimedOut, open_rows
@@ -25,17 +24,12 @@ def export(ctx, payload: dict) -> dict:
     connection_id = uuid.UUID(str(payload["connectionId"]))
     fmt = payload.get("format", "csv")
     ctx.progress(0, 0, "Starting export...")
-    connection = db.session.get(Connection, connection_id)
-    if connection is None or connection.user_id != ctx.user_id:
-        raise JobError("The connection no longer exists")
+    connection = job_connection(ctx.user_id, connection_id)
     dialect, url = connection.dialect, connection_url(connection)
     db.session.rollback()  # do not hold a transaction on our database while reading theirs
     try:
         query = check_query(payload["query"], DIALECTS[dialect])
-        if dialect == "postgresql":
-            from app.services.schema_rebuild import refuse_own_database
-
-            refuse_own_database(url)
+        refuse_own_database(url)
         return write_export(ctx, dialect, url, query, fmt)
     except QueryRefused as exc:
         raise JobError(str(exc)) from None

@@ -19,9 +19,8 @@ from typing import Any
 from flask import current_app
 
 from app.extensions import db
-from app.models import Connection
 from app.services.artifacts import artifact_store
-from app.services.connections import connection_url
+from app.services.connections import connection_url, job_connection, refuse_own_database
 from app.services.errors import JobError
 from app.services.importing.loader import MAX_REPORTED_REJECTS, DatabaseRejected, insert_rows, target_table
 from app.services.importing.readers import CountingReader, open_rows
@@ -61,9 +60,7 @@ def run_import(ctx) -> dict:
     upload = find_upload(ctx.user_id, uuid.UUID(payload["uploadId"]))
     if upload is None:
         raise _upload_gone()
-    connection = db.session.get(Connection, uuid.UUID(payload["connectionId"]))
-    if connection is None or connection.user_id != ctx.user_id:
-        raise JobError("The connection no longer exists")
+    connection = job_connection(ctx.user_id, uuid.UUID(payload["connectionId"]))
     spec = find_table(connection.id, payload["table"], payload.get("schema"))
     url = connection_url(connection)
     path, content_type, size = artifact_store().path(upload.storage_key), upload.content_type, upload.size_bytes
@@ -116,10 +113,7 @@ def _insert_pass(ctx, url, raw, content_type, checker: RowChecker, spec: dict, b
     def after_batch(done: int) -> None:
         ctx.progress(done, total, f"Importing rows: {done:,} of {total:,}")
 
-    if url.get_backend_name() == "postgresql":
-        from app.services.schema_rebuild import refuse_own_database
-
-        refuse_own_database(url)
+    refuse_own_database(url)
     engine = writable_engine(url)
     try:
         with engine.connect() as conn:
