@@ -10,7 +10,6 @@ file is complete; a job handler's row commits together with the job's completion
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,10 +69,6 @@ class LocalArtifactStore:
         for path in self.root.rglob("*"):
             if path.is_file():
                 yield path.relative_to(self.root).as_posix(), path.stat().st_mtime
-
-    def free_bytes(self) -> int:
-        self.root.mkdir(parents=True, exist_ok=True)
-        return shutil.disk_usage(self.root).free
 
 
 def artifact_store() -> LocalArtifactStore:
