@@ -35,7 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_logging(app: Flask) -> None:
     """Structured logs with request, user and job ids; secrets are never formatted in."""
-    from app.logging_setup import configure_logging
+    from app.platform.logging_setup import configure_logging
 
     configure_logging(app.config["LOG_FORMAT"])
 
@@ -63,7 +63,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_celery(app: Flask) -> None:
     """The Celery app shares this Flask app's config; the web uses it only to send tasks."""
-    from app.services.queue import init_celery
+    from app.platform.celery_app import init_celery
 
     init_celery(app)
 
@@ -84,7 +84,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_metrics(app: Flask) -> None:
     """Metric updates are buffered per process and written when an app context ends (once per
     request, per task, per socket event) or, with METRICS_FLUSH_SECONDS, at most that often."""
-    from app.services import metrics
+    from app.platform import metrics
 
     metrics.configure(app.config["METRICS_FLUSH_SECONDS"])
     app.teardown_appcontext(lambda _exc: metrics.end_of_unit_of_work())

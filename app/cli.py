@@ -36,7 +36,7 @@ def _fail(message: str) -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 def list_jobs(status: str | None, limit: int) -> None:
     """Jobs of every user, newest first."""
-    from app.services.jobs import list_jobs as query
+    from app.jobs.service import list_jobs as query
 
     rows, total = query(1, limit, None, status.split(",") if status else None)
     click.echo(f"{'id':36}  {'type':16}  {'status':9}  {'attempts':8}  created")
@@ -51,7 +51,7 @@ def list_jobs(status: str | None, limit: int) -> None:
 def retry_job(job_id: uuid.UUID) -> None:
     """Queue a failed or cancelled job again."""
     from app.errors import ApiError
-    from app.services.jobs import retry_job as retry
+    from app.jobs.service import retry_job as retry
 
     try:
         job = retry(None, job_id, action="job.retried.cli")
@@ -66,8 +66,8 @@ def cancel_job(job_id: uuid.UUID) -> None:
     """Cancel a queued or running job."""
     from app.errors import ApiError
     from app.extensions import db
+    from app.jobs.service import cancel_job as cancel
     from app.models import Job
-    from app.services.jobs import cancel_job as cancel
 
     job = db.session.get(Job, job_id)
     if job is None:
@@ -82,7 +82,7 @@ def cancel_job(job_id: uuid.UUID) -> None:
 @jobs_cli.command("release")
 def release_jobs() -> None:
     """Hand every due queued job to the broker now (what beat does every few seconds)."""
-    from app.services.maintenance import release_due_jobs
+    from app.jobs.sweeps import release_due_jobs
 
     click.echo(f"released {release_due_jobs()} jobs")
 
@@ -90,7 +90,7 @@ def release_jobs() -> None:
 @dead_letter_cli.command("list")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 def list_dead_letters(limit: int) -> None:
-    from app.services.admin import list_dead_letters as query
+    from app.jobs.dead_letters import list_dead_letters as query
 
     rows, total = query(1, limit)
     for letter in rows:
@@ -104,7 +104,7 @@ def list_dead_letters(limit: int) -> None:
 def redrive(ids: tuple[uuid.UUID, ...], redrive_all: bool) -> None:
     """Queue dead-lettered jobs again, with a progress bar."""
     from app.errors import ApiError
-    from app.services import admin
+    from app.jobs import dead_letters as admin
 
     if redrive_all:
         rows, _ = admin.list_dead_letters(1, 100_000)
@@ -128,7 +128,7 @@ def redrive(ids: tuple[uuid.UUID, ...], redrive_all: bool) -> None:
 def create_admin(email: str, password: str, name: str | None) -> None:
     """Create an administrator account."""
     from app.errors import ApiError
-    from app.services.users import create_user
+    from app.users.service import create_user
 
     try:
         user = create_user(email, password, name, role="admin")
@@ -141,7 +141,8 @@ def create_admin(email: str, password: str, name: str | None) -> None:
 @with_appcontext
 def purge() -> None:
     """Apply retention now: expired notifications and finished jobs past JOB_RETENTION_DAYS."""
-    from app.services.maintenance import purge_expired_notifications, purge_old_jobs
+    from app.jobs.sweeps import purge_old_jobs
+    from app.notifications.sweeps import purge_expired_notifications
 
     steps = (("notifications", purge_expired_notifications), ("jobs", purge_old_jobs))
     results = {}

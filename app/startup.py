@@ -20,7 +20,7 @@ def _postgres(app: Flask) -> None:
 
 def _redis(app: Flask) -> None:
     with app.app_context():
-        from app.services.redis_client import get_redis
+        from app.platform.redis_client import get_redis
 
         get_redis().ping()
 

@@ -87,7 +87,7 @@ def peak_rss_kib() -> int:
 def child(url: str, rows: int, fmt: str) -> None:
     """One export in this process; prints its figures as one JSON line."""
     from app import create_app
-    from app.services.exporting.runner import write_export
+    from app.jobtypes.data_export.handler import write_export
 
     app = create_app()
     with app.app_context():

@@ -6,7 +6,7 @@ Creates a throw-away database on the server of DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/postgres), migrates it with Alembic as `release` does,
 bulk-inserts --rows notifications (INSERT ... SELECT generate_series) of which --user-rows belong to
 one user and the rest are spread over many others, VACUUM ANALYZEs, then times what the service
-runs for that user (app.services.notification_center, inside an app context): the first page,
+runs for that user (app.notifications.center, inside an app context): the first page,
 page 1,000 (limit 20, so offset 19,980), the unread count and the total. It prints the median of
 --repeat runs, each case's ratio to the first page, and the EXPLAIN (ANALYZE, BUFFERS) plans.
 A plain LIMIT/OFFSET page 1,000 is timed too, as the baseline the service's query must beat.
@@ -153,7 +153,7 @@ def plain_offset_statement(user_id: uuid.UUID, page: int, limit: int):
 def measure(app, user_id: uuid.UUID, repeat: int, plans: bool = True) -> dict[str, float]:
     """Median milliseconds per case; prints them (and with `plans` the EXPLAIN of each query)."""
     from app.extensions import db
-    from app.services import notification_center as center
+    from app.notifications import center
 
     with app.app_context():
         session = db.session

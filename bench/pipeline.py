@@ -43,9 +43,9 @@ def measure_ours(app, jobs: int, concurrency: int) -> float:
     from sqlalchemy import func, select
 
     from app.extensions import db
+    from app.jobs import service as job_service
     from app.models import Job
-    from app.services import jobs as job_service
-    from app.services.users import create_user
+    from app.users.service import create_user
 
     with app.app_context():
         user = create_user(f"bench-{time.time_ns()}@example.com", "benchmark-password")

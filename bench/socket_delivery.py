@@ -6,7 +6,7 @@ Our web process (`python wsgi.py`, eventlet) with N sockets, all authenticated w
 subscribed to one job (`subscribe:job`), against a bare python-socketio server (eventlet, the same
 Redis message-queue manager on its own channel) with N clients in one room. Events are
 `job:status` frames published from another process through the Redis message queue, as workers
-publish them (ours through `app.services.realtime.emit`). Two phases per server:
+publish them (ours through `app.platform.realtime.emit`). Two phases per server:
 
   paced  one event every 200 ms: the time until an event has reached all N sockets;
   burst  events published back to back: events received per second, over all sockets.
@@ -119,7 +119,7 @@ def summarize(side: dict, paced: int, burst: int) -> dict:
 
 
 def measure(args) -> dict:
-    from app.services import jobs as job_service
+    from app.jobs import service as job_service
     from tests.support.web import free_port, start_web
 
     raise_open_files_limit()

@@ -137,11 +137,11 @@ def role_emit(kind: str, redis_url: str, room: str, event: str, phases: list) ->
     """Publish numbered events to `room`, each stamped with its send time, then print the send
     times. `phases` is [[count, interval], ...]: `count` events one every `interval` seconds (0: as
     fast as the publisher goes), numbered on from one phase to the next, with a pause between
-    phases for the previous one to arrive. Ours go through `app.services.realtime.emit`, the
+    phases for the previous one to arrive. Ours go through `app.platform.realtime.emit`, the
     function Celery tasks call; the bare server's through a write-only `socketio.RedisManager`."""
     if kind == "ours":
         from app import create_app
-        from app.services import realtime
+        from app.platform import realtime
 
         app = create_app()  # as a Celery worker builds it: no socket server, a write-only emitter
         with app.app_context():

@@ -10,7 +10,7 @@ REDIS_URL), a fresh PostgreSQL database (created, migrated, dropped) and one web
   (a) opens N idle WebSocket clients (authenticated with a JWT for ours) from several client
       processes and reports how many the server holds, how long they took, and its RSS per socket;
   (b) with those still connected, publishes M events from another process - for ours through
-      `app.services.realtime.emit`, the function Celery tasks call; for the bare server through a
+      `app.platform.realtime.emit`, the function Celery tasks call; for the bare server through a
       write-only `socketio.RedisManager` - and measures publish-to-receipt latency at one client.
 
 `--quick` uses 100 sockets and 30 events. The delivery of one job's events to 1,000 subscribed

@@ -1,7 +1,7 @@
 """The email channel's tasks, on their own queue: deliver, retry transient failures with
 exponential back-off, and record a permanent failure (or exhausted retries) on the delivery row.
 
-`send_emails` takes a batch handed off together (see app/services/email_outbox.py): one message
+`send_emails` takes a batch handed off together (see app/notifications/outbox.py): one message
 for many emails, each tried once; an email that failed transiently continues as its own
 `send_email` task, with the back-off.
 
@@ -15,8 +15,8 @@ from collections import Counter
 
 from celery import shared_task
 
-from app.services import email
-from app.services.queue import send_task
+from app.notifications import email
+from app.platform.celery_app import send_task
 
 
 class _RetryLater(Exception):

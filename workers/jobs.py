@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from app.services.job_runner import run_job
-from app.services.job_types import JOB_TYPES
-from app.services.queue import job_task_name
+from app.jobs.broker import job_task_name
+from app.jobs.registry import JOB_TYPES
+from app.jobs.runner import run_job
 
 
 def _register(job_type: str):

@@ -49,9 +49,9 @@ def _run(consumer) -> None:
     hostname = consumer.hostname
     concurrency = consumer.controller.concurrency if getattr(consumer, "controller", None) else 1
     with flask_app.app_context():
-        from app.services.health import WORKER_KEY_PREFIX
-        from app.services.maintenance import broker_backlog
-        from app.services.redis_client import get_redis
+        from app.jobs.sweeps import broker_backlog
+        from app.platform.health import WORKER_KEY_PREFIX
+        from app.platform.redis_client import get_redis
 
         while not _stop.wait(BEAT_SECONDS):
             try:

@@ -1,37 +1,39 @@
-"""Beat's periodic tasks: thin wrappers around app.services.maintenance."""
+"""Beat's periodic tasks: thin wrappers around each domain's sweeps."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from app.services import maintenance
+from app.files import purge
+from app.jobs import sweeps
+from app.notifications import sweeps as notification_sweeps
 
 
 @shared_task(name="maintenance.release_due_jobs", ignore_result=True)
 def release_due_jobs() -> int:
-    return maintenance.release_due_jobs()
+    return sweeps.release_due_jobs()
 
 
 @shared_task(name="maintenance.recover_lost_jobs", ignore_result=True)
 def recover_lost_jobs() -> int:
-    return maintenance.recover_lost_jobs() + maintenance.resend_lost_messages()
+    return sweeps.recover_lost_jobs() + sweeps.resend_lost_messages()
 
 
 @shared_task(name="maintenance.resend_pending_emails", ignore_result=True)
 def resend_pending_emails() -> int:
-    return maintenance.resend_pending_emails()
+    return notification_sweeps.resend_pending_emails()
 
 
 @shared_task(name="maintenance.purge_notifications", ignore_result=True)
 def purge_notifications() -> int:
-    return maintenance.purge_expired_notifications()
+    return notification_sweeps.purge_expired_notifications()
 
 
 @shared_task(name="maintenance.purge_jobs", ignore_result=True)
 def purge_jobs() -> int:
-    return maintenance.purge_old_jobs()
+    return sweeps.purge_old_jobs()
 
 
 @shared_task(name="maintenance.purge_artifacts", ignore_result=True)
 def purge_artifacts() -> int:
-    return maintenance.purge_artifacts()
+    return purge.purge_artifacts()

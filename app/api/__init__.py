@@ -1,4 +1,4 @@
-"""REST API: one flask-smorest blueprint per resource, thin over app.services."""
+"""REST API: one flask-smorest blueprint per resource, thin over the domain packages."""
 
 from flask import Flask
 

@@ -9,10 +9,12 @@ from marshmallow import Schema, fields
 
 from app.api.blueprint import Blueprint
 from app.api.security import admin_required
+from app.jobs import dead_letters as admin
+from app.jobs import service as jobs
+from app.jobs.announcements import serialize_job
+from app.platform import audit
 from app.schemas.common import ErrorSchema, PaginationArgsSchema, page_schema, paginated
 from app.schemas.jobs import JobListArgsSchema, JobSchema, RetryResponseSchema
-from app.services import admin, audit, jobs
-from app.services.events import serialize_job
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
@@ -80,5 +82,5 @@ def redrive(dead_letter_id: uuid.UUID):
 @blp.response(200, page_schema(AuditEntrySchema, "AuditPage"))
 @blp.alt_response(403, schema=ErrorSchema)
 def audit_log(args):
-    rows, total = admin.list_audit_log(args["page"], args["limit"])
+    rows, total = audit.list_audit_log(args["page"], args["limit"])
     return paginated([audit.serialize(e) for e in rows], args["page"], args["limit"], total)

@@ -6,7 +6,7 @@ from app.api.blueprint import Blueprint
 from app.errors import Unauthorized
 from app.schemas.auth import AuthResponseSchema, LoginSchema, RefreshResponseSchema, RegisterSchema, UserSchema
 from app.schemas.common import ErrorSchema
-from app.services import users
+from app.users import service as users
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -39,7 +39,7 @@ def register(data):
 @blp.doc(security=[])
 def login(data):
     """Exchange email and password for an access and a refresh token."""
-    from app.services.rate_limit import check_login_rate, record_login_failure
+    from app.platform.rate_limit import check_login_rate, record_login_failure
 
     check_login_rate(data["email"])
     try:

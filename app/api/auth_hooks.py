@@ -7,7 +7,7 @@ import uuid
 from flask_jwt_extended import JWTManager
 
 from app.errors import error_response
-from app.logging_setup import user_id_var
+from app.platform.logging_setup import user_id_var
 
 
 def register_jwt_callbacks(jwt: JWTManager) -> None:
@@ -22,7 +22,7 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
 
     @jwt.user_lookup_loader
     def load_user(_header, payload):
-        from app.services.users import get_user
+        from app.users.service import get_user
 
         try:
             user_id = uuid.UUID(str(payload["sub"]))

@@ -6,6 +6,8 @@ import uuid
 
 from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
+from app.connections import service as connections
+from app.jobs import service as jobs
 from app.schemas.common import ErrorSchema, MessageSchema, PaginationArgsSchema, page_schema, paginated
 from app.schemas.connections import (
     CachedSchemaSchema,
@@ -15,7 +17,6 @@ from app.schemas.connections import (
     RebuildArgsSchema,
     RebuildResponseSchema,
 )
-from app.services import connections, jobs
 
 blp = Blueprint("connections", __name__, url_prefix="/api/connections", description="Database connections")
 ConnectionPageSchema = page_schema(ConnectionSchema, "ConnectionPage")
@@ -76,7 +77,7 @@ def test(connection_id: uuid.UUID):
 @blp.alt_response(404, schema=ErrorSchema)
 def rebuild(args, connection_id: uuid.UUID):
     """Queue a schema rebuild; while one is queued or active, answer with it (unless `force`)."""
-    from app.services.rate_limit import check_job_creation
+    from app.platform.rate_limit import check_job_creation
 
     user_id = caller_id()
     connections.get_connection(user_id, connection_id)

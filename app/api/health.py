@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 
 from app.api.blueprint import Blueprint
 from app.errors import RETRY_AFTER_SECONDS
-from app.services import health
+from app.platform import health
 
 blp = Blueprint("health", __name__, description="Health and metrics")
 
@@ -83,6 +83,6 @@ def metrics():
     """Prometheus text format, counting the work of every web and worker process."""
     from prometheus_client import CONTENT_TYPE_LATEST
 
-    from app.services.metrics_export import render
+    from app.platform.metrics_export import render
 
     return Response(render(), content_type=CONTENT_TYPE_LATEST)

@@ -10,7 +10,7 @@ import uuid
 from flask import Flask, g, request
 
 from app.errors import error_response
-from app.logging_setup import request_id_var, user_id_var
+from app.platform.logging_setup import request_id_var, user_id_var
 
 access_log = logging.getLogger("app.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")

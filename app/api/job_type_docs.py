@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from apispec import APISpec
 
-from app.services.job_types import JOB_TYPES, JobType
+from app.jobs.registry import JOB_TYPES, JobType
 
 JOB_CREATE_COMPONENT = "JobCreate"
 

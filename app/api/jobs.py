@@ -10,11 +10,11 @@ from marshmallow import EXCLUDE, Schema, fields
 from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
 from app.errors import NotFound, ValidationFailed
+from app.files.artifacts import artifact_store, describe, downloadable_artifacts
+from app.jobs import service as jobs
+from app.jobs.announcements import serialize_job
 from app.schemas.common import ErrorSchema, MessageSchema, page_schema, paginated
 from app.schemas.jobs import JobCreatedSchema, JobCreateSchema, JobListArgsSchema, JobSchema, RetryResponseSchema
-from app.services import jobs
-from app.services.artifacts import artifact_store, describe, downloadable_artifacts
-from app.services.events import serialize_job
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Background jobs")
 JobPageSchema = page_schema(JobSchema, "JobPage")
@@ -54,7 +54,7 @@ def _idempotency_key() -> str | None:
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}])
 def create(data):
     """Queue a job of a registered type for the caller."""
-    from app.services.rate_limit import check_job_creation
+    from app.platform.rate_limit import check_job_creation
 
     user_id = caller_id()
     key = _idempotency_key()

@@ -10,6 +10,8 @@ import uuid
 
 from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
+from app.notifications import center
+from app.notifications.service import serialize
 from app.schemas.common import ErrorSchema, MessageSchema, paginated
 from app.schemas.notifications import (
     NotificationListArgsSchema,
@@ -19,8 +21,6 @@ from app.schemas.notifications import (
     ReadAllResponseSchema,
     ReadResponseSchema,
 )
-from app.services import notification_center as center
-from app.services.notifications import serialize
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/notifications", description="Notifications")
 

@@ -8,9 +8,9 @@ from flask import request, url_for
 
 from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
+from app.files import uploads
 from app.schemas.common import ErrorSchema
 from app.schemas.uploads import UPLOAD_REQUEST_BODY, UploadArgsSchema, UploadSchema
-from app.services import uploads
 
 blp = Blueprint("uploads", __name__, url_prefix="/api/uploads", description="Files to import")
 

@@ -1,7 +1,7 @@
 """Artifacts: files the service keeps for a user (an export, a backup, a report, an upload).
 
 The row is the record (owner, job, name, size, expiry); the bytes live in the artifact store
-(`app/services/artifacts.py`) under `storage_key`. A row exists only once its file is complete.
+(`app/files/artifacts.py`) under `storage_key`. A row exists only once its file is complete.
 """
 
 import uuid

@@ -1,7 +1,7 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from app.jobs.options import JobOptionsSchema
 from app.schemas.common import PaginationArgsSchema
-from app.services.job_options import JobOptionsSchema
 
 JOB_STATUSES = ("queued", "active", "completed", "failed", "cancelled")
 

@@ -49,7 +49,7 @@ def init_socketio(app: Flask) -> None:
     if not app.config.get("SOCKETIO_SERVER"):
         return
     from app.extensions import socketio
-    from app.services.realtime import CHANNEL
+    from app.platform.realtime import CHANNEL
     from app.sockets import handlers
     from app.sockets.resync import resync_job_rooms
     from app.sockets.rooms import IndexedRedisManager

@@ -12,8 +12,8 @@ import uuid
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
-from app.services import metrics
-from app.services.realtime import job_room, user_room
+from app.platform import metrics
+from app.platform.realtime import job_room, user_room
 from app.sockets import presence
 from app.sockets.auth import Identity, verify_access_token
 
@@ -88,7 +88,7 @@ def register(socketio) -> None:
         # The snapshot is read after joining: a transition committed meanwhile is then in it or
         # delivered as an event (possibly both), never lost between the two.
         from app.extensions import db
-        from app.services.events import serialize_job
+        from app.jobs.announcements import serialize_job
 
         db.session.refresh(job)
         return {"ok": True, "job": serialize_job(job)}

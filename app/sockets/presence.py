@@ -140,7 +140,7 @@ def _close_transport(server, eio_sid: str) -> None:
 
 def publish_count() -> None:
     """Refresh this process's count in Redis (needs an app context)."""
-    from app.services.redis_client import get_redis
+    from app.platform.redis_client import get_redis
 
     try:
         get_redis().set(NODE_KEY_PREFIX + NODE_ID, authenticated_count(), ex=int(NODE_TTL))
@@ -150,7 +150,7 @@ def publish_count() -> None:
 
 def unpublish_count() -> None:
     """Stop counting this process at once (graceful shutdown; needs an app context)."""
-    from app.services.redis_client import get_redis
+    from app.platform.redis_client import get_redis
 
     try:
         get_redis().delete(NODE_KEY_PREFIX + NODE_ID)
@@ -170,7 +170,7 @@ def _node_counts(redis) -> dict[str, str | None]:
 
 def websocket_health() -> tuple[dict, int]:
     """GET /api/health/websocket: authenticated sockets of all web processes together."""
-    from app.services.redis_client import get_redis
+    from app.platform.redis_client import get_redis
 
     try:
         counts = _node_counts(get_redis())

@@ -13,9 +13,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs import announcements as events
 from app.models import Job
-from app.services import events
-from app.services.realtime import job_room
+from app.platform.realtime import job_room
 from app.sockets.rooms import local_job_rooms
 
 log = logging.getLogger(__name__)

@@ -102,9 +102,9 @@ def measure_ours(jobs: int, concurrency: int, drain_seconds: float) -> dict:
     from sqlalchemy import func, select
 
     from app.extensions import db
+    from app.jobs import service as job_service
     from app.models import Job
-    from app.services import jobs as job_service
-    from app.services.users import create_user
+    from app.users.service import create_user
 
     # A private redis-server: the jobs' socket events stay off any shared server's channels.
     with support.service_environment(private_redis=True) as app, app.app_context():

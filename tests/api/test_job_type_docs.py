@@ -12,7 +12,7 @@ def _document(app) -> dict:
 
 
 def test_every_enabled_type_has_its_payload_schema_in_the_document(app):
-    from app.services.job_types import enabled_types
+    from app.jobs.registry import enabled_types
 
     document = _document(app)
     schemas = document["components"]["schemas"]

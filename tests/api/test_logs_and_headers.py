@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from app.logging_setup import JsonFormatter
+from app.platform.logging_setup import JsonFormatter
 
 SECRET = "N0t-in-any-log-9f3"
 

@@ -10,7 +10,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Notification
-from app.services import maintenance, notifications
+from app.notifications import service as notifications
+from app.notifications import sweeps as maintenance
 
 NOTIFICATION_FIELDS = {"id", "type", "title", "message", "data", "read", "readAt", "createdAt", "expiresAt"}
 DEFAULT_PREFERENCES = {

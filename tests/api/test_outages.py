@@ -28,8 +28,8 @@ def test_a_job_created_while_redis_is_down_is_kept_and_sent_by_the_sweep(user, c
     from sqlalchemy import select
 
     from app.extensions import db
+    from app.jobs.sweeps import release_due_jobs
     from app.models import Job
-    from app.services.maintenance import release_due_jobs
 
     broken = create_app({"REDIS_URL": DEAD_REDIS})
     response = create_job(broken.test_client(), user["headers"])

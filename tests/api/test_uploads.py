@@ -189,8 +189,8 @@ def test_expired_uploads_are_gone_and_purged(app, client, user):
     kept_id = upload_raw(client, user["headers"], CSV_BODY).get_json()["id"]
     with app.app_context():
         from app.extensions import db
+        from app.files.purge import purge_artifacts
         from app.models import Artifact
-        from app.services.maintenance import purge_artifacts
 
         db.session.get(Artifact, uuid.UUID(expired_id)).expires_at = datetime.now(UTC) - timedelta(minutes=1)
         db.session.commit()

@@ -32,7 +32,7 @@ def pytest_collection_modifyitems(config, items):
 def _own_socket_emitter(monkeypatch):
     """The socket emitter is cached per process, not per Redis URL: without this, the first fault
     test would leave this process publishing to a private Redis that no longer exists."""
-    from app.services import realtime
+    from app.platform import realtime
 
     monkeypatch.setattr(realtime, "_external", None)
 

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import EmailDelivery, Notification
-from app.services import email_outbox, notifications
-from app.services.email import parse_smtp_url
+from app.notifications import outbox as email_outbox
+from app.notifications import service as notifications
+from app.notifications.email import parse_smtp_url
 from tests.support.smtp import SmtpServer, free_port
 from workers.email import send_email, send_emails
 
@@ -189,10 +190,10 @@ def test_the_global_switch_off_sends_nothing(app, user, tasks, mailbox, smtp_con
 def test_without_smtp_url_the_email_is_logged_not_sent(app, user, tasks, smtp_config, caplog, monkeypatch):
     # Alembic's fileConfig() (migrations/env.py), run in-process by the `database` fixture, disables
     # every logger that existed then; this one must speak for the test to hear it.
-    monkeypatch.setattr(logging.getLogger("app.services.email"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("app.notifications.email"), "disabled", False)
     smtp_config(None)
     completed(user, app)
-    with caplog.at_level(logging.INFO, logger="app.services.email"):
+    with caplog.at_level(logging.INFO, logger="app.notifications.email"):
         assert tasks.run_emails() == ["logged"]
     [delivery] = deliveries(user)
     assert delivery.status == "logged" and delivery.sent_at is not None and delivery.error is None

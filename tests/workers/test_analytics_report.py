@@ -64,8 +64,8 @@ def _artifact(app, client, account, job: dict, index: int) -> bytes:
         assert artifact["filename"] in response.headers["Content-Disposition"]
         return response.get_data()
     from app.extensions import db
+    from app.files.artifacts import artifact_store
     from app.models import Artifact
-    from app.services.artifacts import artifact_store
 
     with app.app_context():
         row = db.session.get(Artifact, uuid.UUID(artifact["id"]))

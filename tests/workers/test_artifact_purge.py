@@ -16,7 +16,7 @@ DAY = 24 * 3600
 
 @pytest.fixture()
 def owner(ctx):
-    from app.services.users import create_user
+    from app.users.service import create_user
 
     return create_user(f"purge-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery staple")
 
@@ -42,7 +42,7 @@ def _job(owner, completed_days_ago: float | None = None):
 
 def _artifact(owner, job, kind="export", expires_in=timedelta(days=1), body=b"data"):
     from app.extensions import db
-    from app.services.artifacts import write_artifact
+    from app.files.artifacts import write_artifact
 
     with write_artifact(
         user_id=owner.id,
@@ -61,7 +61,7 @@ def _artifact(owner, job, kind="export", expires_in=timedelta(days=1), body=b"da
 
 def _file(owner, name: str, age_seconds: float) -> str:
     """A file in the store that no row names, last written `age_seconds` ago."""
-    from app.services.artifacts import artifact_store
+    from app.files.artifacts import artifact_store
 
     key = f"{owner.id}/{name}"
     path = artifact_store().path(key)
@@ -75,8 +75,8 @@ def _file(owner, name: str, age_seconds: float) -> str:
 def _exists(artifact) -> tuple[bool, bool]:
     """(row still there, file still there)"""
     from app.extensions import db
+    from app.files.artifacts import artifact_store
     from app.models import Artifact
-    from app.services.artifacts import artifact_store
 
     db.session.expire_all()
     return db.session.get(Artifact, artifact.id) is not None, artifact_store().exists(artifact.storage_key)
@@ -84,9 +84,9 @@ def _exists(artifact) -> tuple[bool, bool]:
 
 def test_expired_artifacts_and_those_of_purged_jobs_go_the_rest_stays(owner):
     from app.extensions import db
+    from app.files.artifacts import artifact_store
+    from app.files.purge import purge_artifacts
     from app.models import Job
-    from app.services.artifacts import artifact_store
-    from app.services.maintenance import purge_artifacts
 
     job = _job(owner)
     expired = _artifact(owner, job, expires_in=timedelta(seconds=-1))
@@ -122,7 +122,8 @@ def test_expired_artifacts_and_those_of_purged_jobs_go_the_rest_stays(owner):
 
 
 def test_purging_old_jobs_leaves_their_files_to_the_artifact_sweep(owner, app):
-    from app.services.maintenance import purge_artifacts, purge_old_jobs
+    from app.files.purge import purge_artifacts
+    from app.jobs.sweeps import purge_old_jobs
 
     retention = app.config["JOB_RETENTION_DAYS"]
     old = _artifact(owner, _job(owner, completed_days_ago=retention + 1), expires_in=timedelta(days=30))
@@ -143,7 +144,7 @@ def test_purging_old_jobs_leaves_their_files_to_the_artifact_sweep(owner, app):
 
 
 def test_the_sweep_works_through_many_batches(owner, monkeypatch):
-    from app.services import maintenance
+    from app.files import purge as maintenance
 
     monkeypatch.setattr(maintenance, "ARTIFACT_PURGE_BATCH", 3)
     job = _job(owner)
@@ -155,8 +156,8 @@ def test_the_sweep_works_through_many_batches(owner, monkeypatch):
 
 
 def test_a_file_that_cannot_be_deleted_keeps_its_row(owner, monkeypatch):
-    from app.services import maintenance
-    from app.services.artifacts import LocalArtifactStore
+    from app.files import purge as maintenance
+    from app.files.artifacts import LocalArtifactStore
 
     job = _job(owner)
     stuck = _artifact(owner, job, expires_in=timedelta(seconds=-1))

@@ -47,8 +47,8 @@ def _download(app, client, user, job: dict) -> bytes:
         body = response.get_data()
     else:
         from app.extensions import db
+        from app.files.artifacts import artifact_store
         from app.models import Artifact
-        from app.services.artifacts import artifact_store
 
         with app.app_context():
             row = db.session.get(Artifact, uuid.UUID(artifact["id"]))
@@ -61,7 +61,7 @@ def _download(app, client, user, job: dict) -> bytes:
 
 
 def _introspect(url: str, rename_schema: dict | None = None) -> list[dict]:
-    from app.services.introspection import introspect
+    from app.connections.introspection import introspect
 
     tables = introspect(url)["tables"]
     for table in tables:  # a MySQL restore goes into a database of another name
@@ -243,8 +243,8 @@ def test_unknown_tables_in_the_cached_schema_answer_400(ctx, client, user, pg_da
     """The creation-time check (the job type's check_access hook) against the cached schema."""
     from app.errors import ValidationFailed
     from app.extensions import db
+    from app.jobtypes.backup_connection.payload import check_tables_exist
     from app.models import SchemaCache
-    from app.schemas.payloads.backup_connection import check_tables_exist
 
     source = pg_databases()
     _fill_postgres(source)
@@ -266,7 +266,7 @@ def test_unknown_tables_in_the_cached_schema_answer_400(ctx, client, user, pg_da
         "payload": {"tables": ["Not in the connection's schema (rebuild it if they were just created): 'ghost'"]}
     }
     check_tables_exist(uuid.UUID(user["id"]), {**payload, "tables": ["public.customers"]})
-    from app.services.job_types import JOB_TYPES
+    from app.jobs.registry import JOB_TYPES
 
     if JOB_TYPES["backup-connection"].check_access is not None:  # wired in the registry
         response = create_job(client, user["headers"], "backup-connection", payload)
@@ -276,9 +276,9 @@ def test_unknown_tables_in_the_cached_schema_answer_400(ctx, client, user, pg_da
 def test_the_service_database_is_never_backed_up(app, client, user, worker):
     """A URL naming our database through an alias the creation check could not see (stored
     directly here) is refused by the job before it reads anything."""
+    from app.connections import crypto
     from app.extensions import db
     from app.models import Connection
-    from app.services import crypto
 
     # Stored URLs name their driver (the API normalises them); so does this one.
     own = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+psycopg2")

@@ -18,7 +18,7 @@ import pymysql
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.services.exporting.query_guard import QueryRefused, check_query
+from app.jobtypes.data_export.query_guard import QueryRefused, check_query
 from tests.support import processes
 from tests.support.api import create_job, wait_for_job
 
@@ -333,7 +333,7 @@ GUARD_CASES = [
 
 @pytest.mark.parametrize(("dialect", "query", "expected"), GUARD_CASES)
 def test_the_guard_reads_each_dialect_as_its_database_does(dialect, query, expected):
-    from app.services.exporting.sql_lexer import DIALECTS
+    from app.jobtypes.data_export.sql_lexer import DIALECTS
 
     if expected is QueryRefused:
         with pytest.raises(QueryRefused):

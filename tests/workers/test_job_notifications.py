@@ -165,7 +165,7 @@ def test_retried_attempts_announce_one_start_and_no_failure(client, user, privat
 
 
 def test_a_schema_rebuild_announces_its_table_count(client, user, tmp_path):
-    pytest.importorskip("app.services.introspection", reason="schema introspection is not written yet")
+    pytest.importorskip("app.connections.introspection", reason="schema introspection is not written yet")
     path = tmp_path / "shop.db"
     with sqlite3.connect(path) as conn:
         conn.executescript(

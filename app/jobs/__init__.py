@@ -1,0 +1,12 @@
+"""Jobs: a job's whole life.
+
+- `service.py`: create, read, list, cancel, retry (what the API calls).
+- `options.py`: validation of a request's type, payload and options.
+- `registry.py`: the job types (each one's folder is in `app/jobtypes/`).
+- `state.py`: the guarded transitions of a job, in SQL.
+- `runner.py`: one attempt inside a worker (claim, run the handler, record the outcome).
+- `announcements.py`: what each transition announces (notifications, `job:*` events).
+- `broker.py`: the hand-off to Celery after the commit.
+- `sweeps.py`: what beat runs for jobs (release due jobs, recover lost ones, purge old ones).
+- `dead_letters.py`, `errors.py`: dead-lettered jobs; the errors a job can meet.
+"""

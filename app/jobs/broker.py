@@ -1,0 +1,58 @@
+"""The hand-off of jobs to the broker: one Celery task per job type, priorities mapped onto the
+Redis transport's, and the send after the commit (the sweep sends what the broker missed)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models import Job
+from app.platform.celery_app import send_task
+
+log = logging.getLogger(__name__)
+
+JOB_QUEUE = "jobs"
+
+
+def job_task_name(job_type: str) -> str:
+    """One Celery task name per job type (`jobs.schema-rebuild`), so Flower shows what runs."""
+    return f"jobs.{job_type}"
+
+
+def celery_priority(priority: int) -> int:
+    """Our 0..100 (higher first) onto the Redis transport's 0..9 (lower first)."""
+    return round((100 - max(0, min(100, priority))) * 9 / 100)
+
+
+def send_job(job_id, job_type: str, priority: int, expire_in_seconds: int) -> None:
+    """Hand one job to the broker; the task's time limits come from the job's own expiry."""
+    limit = max(1, expire_in_seconds)
+    send_task(
+        job_task_name(job_type),
+        [str(job_id)],
+        queue=JOB_QUEUE,
+        priority=celery_priority(priority),
+        time_limit=limit + 30,
+        soft_time_limit=limit,
+    )
+
+
+def enqueue_if_due(job: Job) -> bool:
+    """After the commit: send a job that is due now. On failure clear `enqueued_at` so the sweep
+    sends it once the broker is back. Returns whether the broker took it."""
+    if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(UTC):
+        return False
+    try:
+        send_job(job.id, job.type, job.priority, job.expire_in_seconds)
+        return True
+    except Exception as exc:
+        log.warning("job %s not handed to the broker (%s); the sweep will send it", job.id, type(exc).__name__)
+        try:
+            db.session.execute(update(Job).where(Job.id == job.id, Job.status == "queued").values(enqueued_at=None))
+            db.session.commit()
+        except Exception:  # the database is down as well: the stale-enqueue sweep still finds the job
+            db.session.rollback()
+        return False

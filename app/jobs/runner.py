@@ -1,0 +1,175 @@
+"""Running one attempt of a job inside a worker: claim, run the type's handler with a context
+for progress and cancellation, then record the outcome and announce it."""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import logging
+import os
+import signal
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.sql import func
+
+from app.extensions import db
+from app.jobs import announcements as events
+from app.jobs import state as job_transitions
+from app.jobs.errors import RETRYABLE, JobCancelled, JobError, classify, describe_error
+from app.jobs.registry import get_job_type
+from app.models import Job
+from app.platform.logging_setup import job_id_var, user_id_var
+
+log = logging.getLogger(__name__)
+
+
+class JobContext:
+    """What a handler sees: its ids, its payload, and `progress()` as the cancellation checkpoint."""
+
+    def __init__(self, job: Job):
+        self.job_id: uuid.UUID = job.id
+        self.user_id: uuid.UUID = job.user_id
+        self.attempt: int = job.attempts
+        self.payload: dict = dict(job.payload or {})
+        self.last_progress: dict | None = job.progress
+        self.cancelled = threading.Event()
+
+    def progress(self, current: int, total: int, message: str | None = None) -> None:
+        """Record and announce progress; raises JobCancelled if the job was cancelled."""
+        self.check_cancelled()
+        percentage = round(current * 100 / total) if total else 0
+        progress = {"current": current, "total": total, "percentage": percentage, "message": message}
+        if not job_transitions.save_progress(self.job_id, self.attempt, progress):
+            self.cancelled.set()
+            raise JobCancelled()
+        self.last_progress = progress
+        events.job_progress(self.job_id, progress)
+
+    def check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise JobCancelled()
+
+
+class Watchdog(threading.Thread):
+    """Heartbeats the running attempt and watches for cancellation between checkpoints.
+
+    Once the row says the attempt is over (cancelled, or taken over after a lost heartbeat) the
+    handler gets the grace period to reach a checkpoint; then JobCancelled is raised in its thread,
+    and as a last resort the pool process is killed (Celery replaces it; the job stays cancelled).
+    """
+
+    def __init__(self, ctx: JobContext, engine, handler_thread_id: int, beat: float, grace: float):
+        super().__init__(name=f"watchdog-{ctx.job_id}", daemon=True)
+        self.ctx, self.engine, self.thread_id = ctx, engine, handler_thread_id
+        self.beat, self.grace = beat, grace
+        self.finished = threading.Event()
+
+    def run(self) -> None:
+        poll = min(1.0, self.beat)
+        since_beat = 0.0
+        while not self.finished.wait(poll):
+            since_beat += poll
+            if self.ctx.cancelled.is_set() or not self._still_current(heartbeat=since_beat >= self.beat):
+                self.ctx.cancelled.set()
+                self._stop_handler()
+                return
+            if since_beat >= self.beat:
+                since_beat = 0.0
+
+    def _still_current(self, heartbeat: bool) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                where = (Job.id == self.ctx.job_id) & (Job.status == "active") & (Job.attempts == self.ctx.attempt)
+                if heartbeat:
+                    return bool(conn.execute(update(Job).where(where).values(heartbeat_at=func.now())).rowcount)
+                return conn.execute(Job.__table__.select().where(where).with_only_columns(Job.id)).first() is not None
+        except Exception as exc:  # database unreachable: keep running, the next beat tries again
+            log.warning("heartbeat failed: %s", type(exc).__name__)
+            return True
+
+    def _stop_handler(self) -> None:
+        if self.finished.wait(self.grace):
+            return
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id), ctypes.py_object(JobCancelled))
+        if self.finished.wait(self.grace):
+            return
+        log.error("job %s ignored cancellation; stopping its process", self.ctx.job_id)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _load_handler(dotted: str) -> Callable[[JobContext], Any]:
+    module_name, _, attr = dotted.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def run_job(job_id: str, worker: str) -> str:
+    """Run one delivery of a job. Returns what happened (for logs and tests)."""
+    job = job_transitions.claim(uuid.UUID(job_id), worker)
+    if job is None:
+        db.session.rollback()
+        return "skipped"
+    job_id_var.set(str(job.id))
+    user_id_var.set(str(job.user_id))
+    ctx = JobContext(job)
+    _commit_and_announce(events.stage_started, job)
+    config = current_app.config
+    watchdog = Watchdog(
+        ctx, db.engine, threading.get_ident(), config["JOB_HEARTBEAT_SECONDS"], config["JOB_CANCEL_GRACE_SECONDS"]
+    )
+    watchdog.start()
+    try:
+        result = _load_handler(get_job_type(job.type).handler)(ctx)
+    except JobCancelled:
+        watchdog.finished.set()
+        db.session.rollback()
+        log.info("job stopped: cancelled")
+        return "cancelled"
+    except BaseException as exc:
+        watchdog.finished.set()
+        db.session.rollback()
+        return _record_failure(job, ctx, exc)
+    finally:
+        watchdog.finished.set()
+    done = job_transitions.complete(job.id, ctx.attempt, result or {}, _final_progress(ctx))
+    if done is None:
+        return "superseded"
+    # The handler's own pending writes commit with the completion: exactly-once in effect.
+    _commit_and_announce(events.stage_completed, done)
+    return "completed"
+
+
+def _commit_and_announce(stage, job: Job) -> None:
+    """One commit for a transition and the notifications it announces, then the push."""
+    announcement = stage(job)
+    db.session.commit()
+    announcement.push()
+
+
+def _final_progress(ctx: JobContext) -> dict | None:
+    last = ctx.last_progress
+    if last and last.get("total"):
+        return {**last, "current": last["total"], "percentage": 100}
+    return last
+
+
+def _record_failure(job: Job, ctx: JobContext, exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        raise exc
+    kind = classify(exc)
+    error = describe_error(exc)
+    log.warning("job attempt %s failed (%s): %s", ctx.attempt, kind, error)
+    job = db.session.get(Job, ctx.job_id)
+    details = exc.result if isinstance(exc, JobError) else None
+    outcome = job_transitions.fail_attempt(job, ctx.attempt, error, retryable=kind == RETRYABLE, result=details)
+    if outcome is None:
+        return "superseded"
+    if outcome.status == "queued":
+        _commit_and_announce(events.stage_retrying, outcome)
+        return "retrying"
+    _commit_and_announce(events.stage_failed, outcome)
+    return "failed"

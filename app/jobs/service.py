@@ -1,0 +1,211 @@
+"""Jobs as users see them: create, read, list, cancel, retry.
+
+Every write commits first and hands the job to the broker after (`queue.enqueue_after_commit`);
+a job the broker never received is still `queued` in Postgres and the sweep sends it later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, NotFound
+from app.extensions import db
+from app.jobs import announcements as events
+from app.jobs import broker as queue
+from app.jobs.options import JobRequest, validate_job_request
+from app.jobs.state import update_returning
+from app.models import DeadLetter, IdempotencyKey, Job
+from app.models.job import WAITING_STATUSES
+from app.platform import audit
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+def request_fingerprint(type_name, payload, options) -> str:
+    body = json.dumps({"type": type_name, "payload": payload, "options": options}, sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def create_job(
+    user_id: uuid.UUID, type_name, payload, options=None, idempotency_key: str | None = None
+) -> tuple[Job, bool]:
+    """Create a job for the caller; returns (job, created). An existing job answers a repeat."""
+    fingerprint = request_fingerprint(type_name, payload, options)
+    if idempotency_key:
+        existing = _job_for_idempotency_key(user_id, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+    req = validate_job_request(user_id, type_name, payload, options)
+    if req.singleton_key:
+        existing = _waiting_singleton(req.job_type.name, req.singleton_key)
+        if existing is not None:
+            return existing, False
+    job = _new_job(user_id, req)
+    db.session.add(job)
+    if idempotency_key:
+        db.session.flush()  # the key references the job row: insert the job first
+        db.session.add(IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id))
+    audit.record(user_id, "job.created", "job", job.id, {"type": job.type})
+    announcement = events.stage_queued(job)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Lost a race with an identical request: answer with the winner's job.
+        db.session.rollback()
+        winner = _race_winner(user_id, req, idempotency_key, fingerprint)
+        if winner is None:
+            raise
+        return winner, False
+    announcement.push()
+    queue.enqueue_if_due(job)
+    return job, True
+
+
+def _new_job(user_id: uuid.UUID, req: JobRequest) -> Job:
+    now = datetime.now(UTC)
+    due_now = req.start_after is None or req.start_after <= now
+    return Job(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        type=req.job_type.name,
+        status="queued",
+        payload=req.payload,
+        priority=req.priority,
+        max_attempts=req.max_attempts,
+        retry_delay=req.retry_delay,
+        retry_backoff=req.retry_backoff,
+        expire_in_seconds=req.expire_in_seconds,
+        singleton_key=req.singleton_key,
+        next_attempt_at=None if due_now else req.start_after,
+        # Optimistic: marked as sent in the same commit; a failed send clears it for the sweep.
+        enqueued_at=now if due_now else None,
+        created_at=now,
+    )
+
+
+def _job_for_idempotency_key(user_id: uuid.UUID, key: str, fingerprint: str) -> Job | None:
+    row = db.session.get(IdempotencyKey, (user_id, key))
+    if row is None:
+        return None
+    if row.created_at < datetime.now(UTC) - IDEMPOTENCY_WINDOW:
+        db.session.delete(row)
+        db.session.flush()
+        return None
+    if row.request_hash != fingerprint:
+        raise Conflict("This Idempotency-Key was used with a different request", code="idempotency_key_reused")
+    return db.session.get(Job, row.job_id)
+
+
+def _waiting_singleton(type_name: str, key: str) -> Job | None:
+    return db.session.scalar(
+        select(Job).where(Job.type == type_name, Job.singleton_key == key, Job.status.in_(WAITING_STATUSES))
+    )
+
+
+def _race_winner(user_id, req: JobRequest, idempotency_key, fingerprint) -> Job | None:
+    if idempotency_key:
+        winner = _job_for_idempotency_key(user_id, idempotency_key, fingerprint)
+        if winner is not None:
+            return winner
+    if req.singleton_key:
+        return _waiting_singleton(req.job_type.name, req.singleton_key)
+    return None
+
+
+def get_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+    """The caller's job, or 404 (another user's job is not revealed)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.user_id != user_id:
+        raise NotFound("Job not found")
+    return job
+
+
+def list_jobs(
+    page: int, limit: int, user_id: uuid.UUID | None = None, statuses=None, types=None
+) -> tuple[list[Job], int]:
+    """Newest first; `user_id=None` lists everyone's (admin)."""
+    query = select(Job)
+    if user_id is not None:
+        query = query.where(Job.user_id == user_id)
+    if statuses:
+        query = query.where(Job.status.in_(statuses))
+    if types:
+        query = query.where(Job.type.in_(types))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(Job.created_at.desc(), Job.id.desc()).offset((page - 1) * limit).limit(limit)
+    ).all()
+    return list(rows), total
+
+
+def cancel_job(
+    user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None = None, action: str = "job.cancelled"
+) -> Job:
+    """Cancel a waiting or running job; a running one sees it at its next checkpoint."""
+    get_job(user_id, job_id)
+    job = update_returning(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(WAITING_STATUSES))
+        .values(status="cancelled", completed_at=func.now(), enqueued_at=None)
+    )
+    if job is None:
+        db.session.rollback()
+        job = db.session.get(Job, job_id)
+        raise Conflict(f"Job is already {job.status} and cannot be cancelled", code="invalid_transition")
+    audit.record(actor_id or user_id, action, "job", job_id)
+    announcement = events.stage_cancelled(job)
+    db.session.commit()
+    announcement.push()
+    return job
+
+
+def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None = None, action="job.retried") -> Job:
+    """Queue a failed or cancelled job again, with a fresh budget of attempts."""
+    job = db.session.get(Job, job_id)
+    if job is None or (user_id is not None and job.user_id != user_id):
+        raise NotFound("Job not found")
+    now = datetime.now(UTC)
+    try:
+        requeued = update_returning(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(("failed", "cancelled")))
+            .values(
+                status="queued",
+                attempts=0,
+                error=None,
+                error_kind=None,
+                progress=None,
+                result=None,
+                started_at=None,
+                completed_at=None,
+                next_attempt_at=None,
+                heartbeat_at=None,
+                worker=None,
+                enqueued_at=now,
+            )
+        )
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("Another job with the same singletonKey is waiting", code="singleton_conflict") from None
+    if requeued is None:
+        db.session.rollback()
+        raise Conflict(
+            f"Only failed or cancelled jobs can be retried; this one is {job.status}", code="invalid_transition"
+        )
+    db.session.execute(
+        update(DeadLetter)
+        .where(DeadLetter.job_id == job_id, DeadLetter.redriven_at.is_(None))
+        .values(redriven_at=now, redriven_by=actor_id or user_id)
+    )
+    audit.record(actor_id or user_id, action, "job", job_id)
+    announcement = events.stage_queued(requeued)
+    db.session.commit()
+    announcement.push()
+    queue.enqueue_if_due(requeued)
+    return requeued

@@ -1,0 +1,130 @@
+"""The job sweeps run by beat: hand due jobs to the broker, resend messages the broker lost,
+recover jobs whose worker died, and delete finished jobs past retention in small batches."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+
+from app.extensions import db
+from app.jobs import announcements as events
+from app.jobs import broker as queue
+from app.models import DeadLetter, Job
+from app.platform.purge import purge_in_batches
+
+log = logging.getLogger(__name__)
+
+RELEASE_BATCH = 500
+PURGE_BATCH = 1000
+
+
+def release_due_jobs() -> int:
+    """Send every queued job that is due and not with the broker yet (new, delayed, retried, or
+    committed while Redis was down), highest priority first."""
+    released = 0
+    while True:
+        rows = db.session.execute(
+            select(Job.id, Job.type, Job.priority, Job.expire_in_seconds)
+            .where(
+                Job.status == "queued",
+                Job.enqueued_at.is_(None),
+                or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now()),
+            )
+            .order_by(Job.priority.desc(), Job.created_at)
+            .limit(RELEASE_BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            db.session.commit()
+            return released
+        sent = []
+        for job_id, job_type, priority, expire in rows:
+            try:
+                queue.send_job(job_id, job_type, priority, expire)
+            except Exception as exc:
+                log.warning("broker unavailable while releasing jobs: %s", type(exc).__name__)
+                break
+            sent.append(job_id)
+        if sent:
+            db.session.execute(update(Job).where(Job.id.in_(sent)).values(enqueued_at=func.now()))
+        db.session.commit()
+        released += len(sent)
+        if len(sent) < len(rows):
+            return released
+
+
+def resend_lost_messages() -> int:
+    """Queued jobs marked as sent long ago that never started: the broker lost their message
+    (e.g. Redis restarted without persistence). Clear the mark; `release_due_jobs` sends them."""
+    stale = datetime.now(UTC) - timedelta(seconds=current_app.config["JOB_STALE_ENQUEUE_SECONDS"])
+    condition = and_(Job.status == "queued", Job.enqueued_at < stale)
+    if _broker_queue_is_empty():
+        # Nothing waits in Redis, so anything sent more than a moment ago is lost.
+        condition = and_(Job.status == "queued", Job.enqueued_at < func.now() - timedelta(seconds=30))
+    count = db.session.execute(update(Job).where(condition).values(enqueued_at=None)).rowcount
+    db.session.commit()
+    return count
+
+
+def broker_backlog() -> int:
+    """Messages waiting in the broker's job lists (one list per priority step)."""
+    from app.platform.redis_client import get_redis
+
+    pipe = get_redis().pipeline(transaction=False)
+    for name in [queue.JOB_QUEUE] + [f"{queue.JOB_QUEUE}:{step}" for step in range(1, 10)]:
+        pipe.llen(name)
+    return sum(pipe.execute())
+
+
+def _broker_queue_is_empty() -> bool:
+    try:
+        return broker_backlog() == 0
+    except Exception:
+        return False
+
+
+def recover_lost_jobs() -> int:
+    """Active jobs whose worker stopped heartbeating (killed, out of memory, host lost): retry
+    them if attempts remain, else fail and dead-letter them."""
+    timeout = timedelta(seconds=current_app.config["JOB_HEARTBEAT_TIMEOUT"])
+    lost = db.session.scalars(
+        select(Job)
+        .where(Job.status == "active", Job.heartbeat_at < func.now() - timeout)
+        .with_for_update(skip_locked=True)
+    ).all()
+    announcements, failed = [], 0
+    for job in lost:
+        job.error = "The worker running this job stopped responding"
+        if job.attempts < job.max_attempts:
+            job.status, job.enqueued_at, job.next_attempt_at = "queued", None, None
+            announcements.append(events.stage_retrying(job))
+        else:
+            job.status, job.completed_at, job.error_kind = "failed", datetime.now(UTC), "retryable"
+            db.session.add(
+                DeadLetter(
+                    job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts
+                )
+            )
+            announcements.append(events.stage_failed(job))
+            failed += 1
+    db.session.commit()
+    for announcement in announcements:
+        announcement.push()
+    if lost:
+        log.warning("recovered %d lost jobs (%d retried, %d failed)", len(lost), len(lost) - failed, failed)
+    return len(lost)
+
+
+def purge_old_jobs() -> int:
+    """Finished jobs past retention. Their artifacts' rows stay (job_id becomes NULL through the
+    foreign key's ON DELETE SET NULL) so that `purge_artifacts` deletes the files with them."""
+    cutoff = func.now() - timedelta(days=current_app.config["JOB_RETENTION_DAYS"])
+    table = Job.__table__
+    return purge_in_batches(
+        table,
+        and_(table.c.status.in_(("completed", "failed", "cancelled")), table.c.completed_at < cutoff),
+        PURGE_BATCH,
+    )

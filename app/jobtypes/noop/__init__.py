@@ -1,0 +1,1 @@
+"""The noop job type: the canary of health checks and benchmarks."""

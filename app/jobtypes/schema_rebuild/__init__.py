@@ -1,0 +1,1 @@
+"""The schema-rebuild job type: introspect a connection's database and cache its schema."""

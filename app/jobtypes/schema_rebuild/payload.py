@@ -1,0 +1,15 @@
+"""`schema-rebuild`: introspect a connection's database and cache the tables found."""
+
+from marshmallow import EXCLUDE, Schema, fields
+
+
+class SchemaRebuildPayload(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a `userId` sent by a client is ignored: the owner is the caller
+
+    connectionId = fields.UUID(required=True)
+    force = fields.Boolean(load_default=False)
+
+
+def describe_result(result: dict) -> str:
+    return f"Schema rebuild completed successfully with {result.get('totalTables', 0)} tables"

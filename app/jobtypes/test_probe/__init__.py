@@ -1,0 +1,1 @@
+"""The test-probe job type: fault injection for the test suites."""

@@ -1,0 +1,211 @@
+"""The notification service: one entry point, `send()`, fanning out to the channels a user's
+preferences enable. In-app: a committed row, then a `notification` event. Email: a delivery row
+(committed with the in-app row), then a task on the `email` queue that sends it with retries."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app, g
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.models import EmailDelivery, Notification, NotificationPreference, User
+from app.models.base import iso
+from app.notifications import outbox as email_outbox
+from app.platform import metrics, realtime
+
+log = logging.getLogger(__name__)
+
+# Every user's six default preferences are created by a database trigger (migration 0001), so that
+# no way of creating a user can forget them.
+# Notification type -> the preference type that governs it.
+PREFERENCE_TYPE = {
+    "job_queued": "job_status",
+    "job_started": "job_status",
+    "job_completed": "job_status",
+    "job_failed": "job_status",
+    "job_cancelled": "job_status",
+    "invitation": "invitations",
+    "system": "system",
+}
+# Queued/started/cancelled are too chatty for a mailbox.
+EMAIL_TYPES = {"job_completed", "job_failed", "invitation", "system"}
+DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+TITLE_MAX = 255  # the column's size
+
+# `scheme://user:password@` in any text: the password goes, the rest stays readable.
+_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^:/@\s]*:)\S+@", re.IGNORECASE)
+# Keys whose values are secrets whatever they hold.
+_SECRET_KEYS = re.compile(r"password|passwd|secret|token|api_?key|credential", re.IGNORECASE)
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channels: frozenset[str]
+    email: str | None
+
+
+def recipient(user_id: uuid.UUID, notification_type: str) -> Recipient:
+    """The channels this user allows for this type and their address, in one query.
+
+    Kept for the rest of the app context (one request, one task): a job's run announces several
+    transitions to the same user, and a preference changed meanwhile applies from the next one."""
+    preference_type = PREFERENCE_TYPE.get(notification_type, "system")
+    cache = g.setdefault("notification_recipients", {})
+    key = (user_id, preference_type)
+    if key not in cache:
+        rows = db.session.execute(
+            select(NotificationPreference.channel, User.email)
+            .join(User, User.id == NotificationPreference.user_id)
+            .where(
+                NotificationPreference.user_id == user_id,
+                NotificationPreference.notification_type == preference_type,
+                NotificationPreference.enabled.is_(True),
+            )
+        ).all()
+        cache[key] = Recipient(frozenset(row.channel for row in rows), rows[0].email if rows else None)
+    return cache[key]
+
+
+@dataclass
+class Staged:
+    """A notification added to the current transaction, to be pushed once it commits."""
+
+    user_id: uuid.UUID
+    type: str
+    title: str
+    message: str
+    data: dict
+    notification: Notification | None
+    event: dict | None
+    delivery_id: uuid.UUID | None
+    started: float = field(default_factory=time.perf_counter)
+
+
+def stage(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | None = None) -> Staged | None:
+    """Add the rows the user's preferences call for (in-app row, email delivery) to the current
+    transaction, without committing: a caller that records a state change commits both at once.
+    Secrets are redacted first. None when no channel is enabled."""
+    title = redact(title)[:TITLE_MAX]
+    message = redact(message)
+    data = redact(data or {})
+    to = recipient(user_id, type)
+    notification = event = delivery_id = None
+    if "in_app" in to.channels:
+        notification = _add_in_app(user_id, type, title, message, data)
+        event = serialize(notification)
+    wants_email = "email" in to.channels and type in EMAIL_TYPES and to.email is not None
+    if wants_email and current_app.config["EMAIL_NOTIFICATIONS_ENABLED"]:
+        delivery_id = _add_email_delivery(user_id, to.email, type, title, message, data)
+    if notification is None and delivery_id is None:
+        return None
+    return Staged(user_id, type, title, message, data, notification, event, delivery_id)
+
+
+def push(staged: Staged | None) -> None:
+    """After the commit: the `notification` event, the email task, the metrics. Never raises."""
+    if staged is None:
+        return
+    if staged.event is not None:
+        realtime.emit("notification", staged.event, realtime.user_room(staged.user_id))
+        metrics.incr("notifications_sent_total", {"channel": "in_app", "type": staged.type})
+    if staged.delivery_id is not None:
+        email_outbox.queue(staged.delivery_id, staged.title, staged.message, staged.data)
+    elapsed = time.perf_counter() - staged.started
+    metrics.observe("notification_delivery_duration_seconds", elapsed, DELIVERY_BUCKETS)
+
+
+def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | None = None) -> Notification | None:
+    """Deliver a notification on every channel the user's preferences enable; returns the in-app
+    row if one was made. The one entry point for notifications that stand alone.
+
+    Never raises for a database failure: a lost notification must not undo or stall the work it
+    announces. The failure is logged as an error and counted."""
+    try:
+        staged = stage(user_id, type, title, message, data)
+        if staged is None:
+            return None
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.error("notification %s for user %s not recorded: %s", type, user_id, type_name(exc))
+        metrics.incr("notifications_failed_total", {"channel": "in_app", "type": type})
+        return None
+    push(staged)
+    return staged.notification
+
+
+def _add_in_app(user_id: uuid.UUID, type: str, title: str, message: str, data: dict) -> Notification:
+    retention = timedelta(days=current_app.config["NOTIFICATION_RETENTION_DAYS"])
+    now = datetime.now(UTC)
+    notification = Notification(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        type=type,
+        title=title,
+        message=message,
+        data=data,
+        read=False,
+        created_at=now,
+        expires_at=now + retention,
+    )
+    db.session.add(notification)
+    return notification
+
+
+def _add_email_delivery(user_id: uuid.UUID, email: str, type: str, subject: str, message: str, data: dict) -> uuid.UUID:
+    delivery = EmailDelivery(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        notification_type=type,
+        recipient=email,
+        subject=subject,
+        message=message,
+        data=data,
+        status="pending",
+        attempts=0,
+    )
+    db.session.add(delivery)
+    return delivery.id
+
+
+def type_name(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` (text, or JSON-like data) without URL passwords or secret-named fields."""
+    if isinstance(value, str):
+        return _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", value)
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if isinstance(key, str) and _SECRET_KEYS.search(key) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+def serialize(notification: Notification) -> dict:
+    """The notification as the API and the `notification` event show it."""
+    return {
+        "id": str(notification.id),
+        "type": notification.type,
+        "title": notification.title,
+        "message": notification.message,
+        "data": notification.data or {},
+        "read": notification.read,
+        "readAt": iso(notification.read_at),
+        "createdAt": iso(notification.created_at),
+        "expiresAt": iso(notification.expires_at),
+    }

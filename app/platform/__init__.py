@@ -1,0 +1,2 @@
+"""What every domain runs on: the Redis client, the Celery app, metrics, the socket emitter, rate
+limits, health, the audit log, logging, batched purges and per-process background threads."""

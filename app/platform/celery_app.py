@@ -1,0 +1,36 @@
+"""The Celery app of the web and the workers: configured from `celeryconfig`, its tasks run inside
+the Flask app context (Flask's own `celery_init_app` pattern)."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask, current_app
+
+
+def init_celery(app: Flask) -> Celery:
+    """Build the Celery app for this Flask app (Flask's own `celery_init_app` pattern)."""
+    import celeryconfig
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            from flask import has_app_context
+
+            from app.platform.logging_setup import clear_log_context
+
+            clear_log_context()  # ids of the previous task must not label this one's logs
+            # Reuse a pushed context (eager mode, tests): a second one would get its own session.
+
+            if has_app_context():
+                return self.run(*args, **kwargs)
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(celeryconfig.build(app.config))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def send_task(name: str, args: list, queue: str, priority: int | None = None, **options) -> None:
+    current_app.extensions["celery"].send_task(name, args=args, queue=queue, priority=priority, **options)

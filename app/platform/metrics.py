@@ -1,0 +1,106 @@
+"""Prometheus metrics shared by every process.
+
+Counters and histograms live in Redis so that /metrics counts the work of every web and worker
+process, not only the one answering; gauges are read from Postgres at scrape time. Updates are
+buffered in the process and written in one pipeline at most every `METRICS_FLUSH_SECONDS` (by a
+background writer, so an idle process still delivers what it counted), or when the buffer grows:
+a worker running hundreds of short jobs a second pays one round trip per interval, not per job.
+With an interval of 0, the buffer is written at the end of every request and task.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+
+from app.platform.background import start_once_per_process
+
+log = logging.getLogger(__name__)
+
+PREFIX = "jobsvc:metrics:"
+FLUSH_AT = 200  # pending updates that trigger a flush even in the middle of a long task
+
+_pending: Counter = Counter()
+_lock = threading.Lock()
+_interval = 0.0
+_last_flush = 0.0
+_client = None  # this process's Redis client, taken in an app context for the background writer
+
+
+def configure(interval: float) -> None:
+    global _interval
+    _interval = max(0.0, interval)
+
+
+def end_of_unit_of_work() -> None:
+    """Called when a request, a task or a socket event ends (inside its app context)."""
+    global _client
+    from app.platform.redis_client import get_redis
+
+    try:
+        _client = get_redis()
+    except Exception:  # no app context or no config: the next flush finds its own client
+        pass
+    if _interval <= 0 or time.monotonic() - _last_flush >= _interval:
+        flush()
+    else:
+        start_once_per_process("metrics-writer", _write_periodically)
+
+
+def _write_periodically() -> None:
+    while True:
+        time.sleep(_interval)
+        flush()
+
+
+def _field(labels: dict) -> str:
+    return ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+
+
+def incr(name: str, labels: dict | None = None, amount: float = 1) -> None:
+    """Add to a counter shared by all processes (written at the next flush)."""
+    with _lock:
+        _pending[(PREFIX + name, _field(labels or {}))] += amount
+        size = len(_pending)
+    if size >= FLUSH_AT:
+        flush()
+
+
+def observe(name: str, value: float, buckets: tuple[float, ...], labels: dict | None = None) -> None:
+    """A histogram shared by all processes: cumulative buckets, sum and count."""
+    base = dict(labels or {})
+    with _lock:
+        for bound in (*buckets, float("inf")):
+            if value <= bound:
+                le = "+Inf" if bound == float("inf") else repr(bound)
+                _pending[(PREFIX + name + "_bucket", _field({**base, "le": le}))] += 1
+        _pending[(PREFIX + name + "_sum", _field(base))] += value
+        _pending[(PREFIX + name + "_count", _field(base))] += 1
+
+
+def count_socket_message(event: str) -> None:
+    incr("websocket_messages_sent_total", {"event": event})
+
+
+def flush() -> None:
+    """Write the buffered updates in one pipeline; never raises (metrics must not break work).
+    On failure the updates are dropped: counting must not grow memory while Redis is down."""
+    global _last_flush
+    with _lock:
+        _last_flush = time.monotonic()
+        if not _pending:
+            return
+        batch = dict(_pending)
+        _pending.clear()
+    try:
+        from app.platform.redis_client import get_redis
+
+        client = _client if _client is not None else get_redis()
+        pipe = client.pipeline(transaction=False)
+        for (key, field), amount in batch.items():
+            pipe.hincrbyfloat(key, field, amount)
+        pipe.execute()
+    except Exception as exc:
+        log.debug("%d metric updates dropped: %s", len(batch), type(exc).__name__)

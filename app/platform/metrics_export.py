@@ -1,0 +1,113 @@
+"""/metrics: counters and histograms every process wrote to Redis, plus gauges read now from
+Postgres and Redis, rendered with prometheus_client."""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Job, Notification
+from app.platform.metrics import PREFIX
+
+COUNTERS = {
+    "jobs_created_total": "Jobs created",
+    "jobs_completed_total": "Jobs completed",
+    "jobs_failed_total": "Jobs failed for good",
+    "notifications_sent_total": "Notifications delivered, by channel and type",
+    "notifications_failed_total": "Notifications that could not be delivered, by channel",
+    "notifications_read_total": "Notifications marked read",
+    "websocket_messages_sent_total": "Socket.IO events published, by event",
+    "websocket_errors_total": "Socket.IO handler errors",
+}
+HISTOGRAMS = {
+    "job_duration_seconds": "Time from start to end of a job's final attempt",
+    "notification_delivery_duration_seconds": "Time to deliver a notification to its channels",
+}
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def _labels(field: str) -> dict:
+    return dict(_LABEL.findall(field))
+
+
+class SharedCollector:
+    def __init__(self, redis):
+        self.redis = redis
+
+    def collect(self):
+        for name, doc in COUNTERS.items():
+            values = self.redis.hgetall(PREFIX + name)
+            keys = sorted({k for field in values for k in _labels(field)})
+            family = CounterMetricFamily(name.removesuffix("_total"), doc, labels=keys)
+            for field, value in values.items():
+                labels = _labels(field)
+                family.add_metric([labels.get(k, "") for k in keys], float(value))
+            yield family
+        for name, doc in HISTOGRAMS.items():
+            yield self._histogram(name, doc)
+        yield from _gauges(self.redis)
+
+    def _histogram(self, name: str, doc: str):
+        buckets = self.redis.hgetall(PREFIX + name + "_bucket")
+        sums = self.redis.hgetall(PREFIX + name + "_sum")
+        counts = self.redis.hgetall(PREFIX + name + "_count")
+        keys = sorted({k for field in sums for k in _labels(field)})
+        family = HistogramMetricFamily(name, doc, labels=keys)
+        for field, total in sums.items():
+            base = _labels(field)
+            series = sorted(_buckets_of(buckets, base), key=lambda item: _bound(item[0]))
+            if not series or series[-1][0] != "+Inf":
+                series.append(("+Inf", float(counts.get(field, 0))))
+            family.add_metric([base.get(k, "") for k in keys], series, float(total))
+        return family
+
+
+def _bound(le: str) -> float:
+    return float("inf") if le == "+Inf" else float(le)
+
+
+def _buckets_of(buckets: dict, base: dict) -> list[tuple[str, float]]:
+    """The (le, count) pairs of one labelled series."""
+    pairs = []
+    for field, value in buckets.items():
+        labels = _labels(field)
+        le = labels.pop("le", None)
+        if le is not None and labels == base:
+            pairs.append((le, float(value)))
+    return pairs
+
+
+def _gauges(redis):
+    in_queue = GaugeMetricFamily(
+        "jobs_in_queue", "Jobs waiting or running, by type and status", labels=["type", "status"]
+    )
+    for job_type, status, count in db.session.execute(
+        select(Job.type, Job.status, func.count())
+        .where(Job.status.in_(("queued", "active")))
+        .group_by(Job.type, Job.status)
+    ):
+        in_queue.add_metric([job_type, status], count)
+    yield in_queue
+    total, read = db.session.execute(
+        select(func.count(), func.count().filter(Notification.read.is_(True))).select_from(Notification)
+    ).one()
+    yield GaugeMetricFamily(
+        "notifications_read_rate", "Share of stored notifications that are read", value=(read / total) if total else 0.0
+    )
+    from app.sockets.presence import connected_clients
+
+    yield GaugeMetricFamily(
+        "websocket_connections_total", "Sockets connected to all web processes", value=connected_clients(redis)
+    )
+
+
+def render() -> bytes:
+    from app.platform.redis_client import get_redis
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SharedCollector(get_redis()))
+    return generate_latest(registry)

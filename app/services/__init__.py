@@ -1,1 +1,0 @@
-"""The logic of the product. API blueprints and Celery tasks are thin callers of these modules."""

@@ -1,1 +1,0 @@
-"""Data exports: the query guard, row sources per dialect, CSV / JSON writers, the job itself."""
