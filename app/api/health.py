@@ -7,6 +7,7 @@ from marshmallow import Schema, fields
 
 from app.api.blueprint import Blueprint
 from app.errors import RETRY_AFTER_SECONDS
+from app.jobs.state import JobStatus
 from app.platform import health
 
 blp = Blueprint("health", __name__, description="Health and metrics")
@@ -58,7 +59,7 @@ def jobs_health():
 
         verify_jwt_in_request()
         body["canary"] = health.canary_round_trip(current_user.id)
-        if body["canary"]["status"] != "completed":
+        if body["canary"]["status"] != JobStatus.COMPLETED:
             body["status"], status = "degraded", 503
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
     return jsonify(body), status, headers

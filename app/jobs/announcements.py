@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from app.jobs.registry import get_job_type
+from app.jobs.state import JobStatus
 from app.models import Job
 from app.models.base import iso
 from app.notifications import service as notifications
@@ -88,7 +89,7 @@ def stage_queued(job: Job) -> Announcement:
     return Announcement(
         job,
         staged,
-        [("job:status", {"jobId": str(job.id), "status": "queued", "progress": None})],
+        [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})],
         counter="jobs_created_total",
     )
 
@@ -126,9 +127,9 @@ def stage_cancelled(job: Job) -> Announcement:
 def current_state(job: Job) -> list[tuple[str, dict]]:
     """The events that tell a subscriber where a job stands now (to catch up after a gap)."""
     state = [_status(job)]
-    if job.status == "completed":
+    if job.status == JobStatus.COMPLETED:
         state.append(("job:completed", {"jobId": str(job.id), "result": job.result}))
-    elif job.status == "failed":
+    elif job.status == JobStatus.FAILED:
         state.append(("job:failed", {"jobId": str(job.id), "error": job.error}))
     return state
 
@@ -137,5 +138,7 @@ def job_progress(job_id, progress: dict) -> None:
     interval = current_app.config["WEBSOCKET_PROGRESS_INTERVAL"]
     if realtime.progress_throttle.allow(str(job_id), interval):
         realtime.emit(
-            "job:status", {"jobId": str(job_id), "status": "active", "progress": progress}, realtime.job_room(job_id)
+            "job:status",
+            {"jobId": str(job_id), "status": JobStatus.ACTIVE, "progress": progress},
+            realtime.job_room(job_id),
         )

@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import update
-
 from app.extensions import db
+from app.jobs import state
 from app.models import Job
 from app.platform.celery_app import send_task
 
@@ -51,7 +50,7 @@ def enqueue_if_due(job: Job) -> bool:
     except Exception as exc:
         log.warning("job %s not handed to the broker (%s); the sweep will send it", job.id, type(exc).__name__)
         try:
-            db.session.execute(update(Job).where(Job.id == job.id, Job.status == "queued").values(enqueued_at=None))
+            state.mark_unsent(job.id)
             db.session.commit()
         except Exception:  # the database is down as well: the stale-enqueue sweep still finds the job
             db.session.rollback()

@@ -14,14 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
-from sqlalchemy.sql import func
 
 from app.extensions import db
 from app.jobs import announcements as events
-from app.jobs import state as job_transitions
+from app.jobs import state
 from app.jobs.errors import RETRYABLE, JobCancelled, JobError, classify, describe_error
 from app.jobs.registry import get_job_type
+from app.jobs.state import JobStatus
 from app.models import Job
 from app.platform.logging_setup import job_id_var, user_id_var
 
@@ -44,7 +43,7 @@ class JobContext:
         self.check_cancelled()
         percentage = round(current * 100 / total) if total else 0
         progress = {"current": current, "total": total, "percentage": percentage, "message": message}
-        if not job_transitions.save_progress(self.job_id, self.attempt, progress):
+        if not state.save_progress(self.job_id, self.attempt, progress):
             self.cancelled.set()
             raise JobCancelled()
         self.last_progress = progress
@@ -84,10 +83,7 @@ class Watchdog(threading.Thread):
     def _still_current(self, heartbeat: bool) -> bool:
         try:
             with self.engine.begin() as conn:
-                where = (Job.id == self.ctx.job_id) & (Job.status == "active") & (Job.attempts == self.ctx.attempt)
-                if heartbeat:
-                    return bool(conn.execute(update(Job).where(where).values(heartbeat_at=func.now())).rowcount)
-                return conn.execute(Job.__table__.select().where(where).with_only_columns(Job.id)).first() is not None
+                return state.heartbeat(conn, self.ctx.job_id, self.ctx.attempt, beat=heartbeat)
         except Exception as exc:  # database unreachable: keep running, the next beat tries again
             log.warning("heartbeat failed: %s", type(exc).__name__)
             return True
@@ -109,7 +105,7 @@ def _load_handler(dotted: str) -> Callable[[JobContext], Any]:
 
 def run_job(job_id: str, worker: str) -> str:
     """Run one delivery of a job. Returns what happened (for logs and tests)."""
-    job = job_transitions.claim(uuid.UUID(job_id), worker)
+    job = state.claim(uuid.UUID(job_id), worker)
     if job is None:
         db.session.rollback()
         return "skipped"
@@ -135,8 +131,9 @@ def run_job(job_id: str, worker: str) -> str:
         return _record_failure(job, ctx, exc)
     finally:
         watchdog.finished.set()
-    done = job_transitions.complete(job.id, ctx.attempt, result or {}, _final_progress(ctx))
+    done = state.complete(job.id, ctx.attempt, result or {}, _final_progress(ctx))
     if done is None:
+        db.session.rollback()  # not the current attempt any more: nothing it did may commit
         return "superseded"
     # The handler's own pending writes commit with the completion: exactly-once in effect.
     _commit_and_announce(events.stage_completed, done)
@@ -165,10 +162,11 @@ def _record_failure(job: Job, ctx: JobContext, exc: BaseException) -> str:
     log.warning("job attempt %s failed (%s): %s", ctx.attempt, kind, error)
     job = db.session.get(Job, ctx.job_id)
     details = exc.result if isinstance(exc, JobError) else None
-    outcome = job_transitions.fail_attempt(job, ctx.attempt, error, retryable=kind == RETRYABLE, result=details)
+    outcome = state.fail_attempt(job, ctx.attempt, error, retryable=kind == RETRYABLE, result=details)
     if outcome is None:
+        db.session.rollback()
         return "superseded"
-    if outcome.status == "queued":
+    if outcome.status == JobStatus.QUEUED:
         _commit_and_announce(events.stage_retrying, outcome)
         return "retrying"
     _commit_and_announce(events.stage_failed, outcome)

@@ -11,17 +11,17 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.jobs import announcements as events
 from app.jobs import broker as queue
+from app.jobs import state
 from app.jobs.options import JobRequest, validate_job_request
-from app.jobs.state import update_returning
-from app.models import DeadLetter, IdempotencyKey, Job
-from app.models.job import WAITING_STATUSES
+from app.jobs.state import JobStatus
+from app.models import IdempotencyKey, Job
 from app.platform import audit
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -74,7 +74,7 @@ def _new_job(user_id: uuid.UUID, req: JobRequest) -> Job:
         id=uuid.uuid4(),
         user_id=user_id,
         type=req.job_type.name,
-        status="queued",
+        status=JobStatus.QUEUED,
         payload=req.payload,
         priority=req.priority,
         max_attempts=req.max_attempts,
@@ -104,7 +104,7 @@ def _job_for_idempotency_key(user_id: uuid.UUID, key: str, fingerprint: str) -> 
 
 def _waiting_singleton(type_name: str, key: str) -> Job | None:
     return db.session.scalar(
-        select(Job).where(Job.type == type_name, Job.singleton_key == key, Job.status.in_(WAITING_STATUSES))
+        select(Job).where(Job.type == type_name, Job.singleton_key == key, Job.status.in_(state.WAITING))
     )
 
 
@@ -149,11 +149,7 @@ def cancel_job(
 ) -> Job:
     """Cancel a waiting or running job; a running one sees it at its next checkpoint."""
     get_job(user_id, job_id)
-    job = update_returning(
-        update(Job)
-        .where(Job.id == job_id, Job.status.in_(WAITING_STATUSES))
-        .values(status="cancelled", completed_at=func.now(), enqueued_at=None)
-    )
+    job = state.cancel(job_id)
     if job is None:
         db.session.rollback()
         job = db.session.get(Job, job_id)
@@ -170,26 +166,8 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
     job = db.session.get(Job, job_id)
     if job is None or (user_id is not None and job.user_id != user_id):
         raise NotFound("Job not found")
-    now = datetime.now(UTC)
     try:
-        requeued = update_returning(
-            update(Job)
-            .where(Job.id == job_id, Job.status.in_(("failed", "cancelled")))
-            .values(
-                status="queued",
-                attempts=0,
-                error=None,
-                error_kind=None,
-                progress=None,
-                result=None,
-                started_at=None,
-                completed_at=None,
-                next_attempt_at=None,
-                heartbeat_at=None,
-                worker=None,
-                enqueued_at=now,
-            )
-        )
+        requeued = state.requeue(job_id, actor_id or user_id)
     except IntegrityError:
         db.session.rollback()
         raise Conflict("Another job with the same singletonKey is waiting", code="singleton_conflict") from None
@@ -198,11 +176,6 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
         raise Conflict(
             f"Only failed or cancelled jobs can be retried; this one is {job.status}", code="invalid_transition"
         )
-    db.session.execute(
-        update(DeadLetter)
-        .where(DeadLetter.job_id == job_id, DeadLetter.redriven_at.is_(None))
-        .values(redriven_at=now, redriven_by=actor_id or user_id)
-    )
     audit.record(actor_id or user_id, action, "job", job_id)
     announcement = events.stage_queued(requeued)
     db.session.commit()

@@ -1,10 +1,11 @@
-"""Guarded state transitions of a job, in SQL.
+"""A job's states and every transition between them, each one guarded statement in SQL.
 
-`claim`, `complete` and `fail_attempt` leave their transaction open: the caller adds what the
-transition announces (notifications) and commits both at once, then pushes the events.
+Each transition names the state it expects (and, for a running job, the attempt it belongs to),
+so a duplicate delivery, a stale worker or a cancellation that raced it changes nothing:
+`UPDATE ... WHERE status = ...`. None means the guard did not match.
 
-Each one names the state it expects (and the attempt it belongs to), so a duplicate delivery, a
-stale worker or a cancellation that raced it changes nothing: `UPDATE ... WHERE status = ...`.
+Transitions leave their transaction open: the caller adds what the transition announces
+(notifications) and commits both at once; what was staged is pushed after that commit.
 """
 
 from __future__ import annotations
@@ -12,38 +13,32 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
-from flask import current_app
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
 from app.models import DeadLetter, Job
 
 MAX_BACKOFF_SECONDS = 3600
+LOST_WORKER_ERROR = "The worker running this job stopped responding"
 
 
-def claim(job_id: uuid.UUID, worker: str) -> Job | None:
-    """queued (and due) -> active, counting an attempt; also takes over an active job whose
-    worker stopped heartbeating. Returns the job, or None when there is nothing to run."""
-    stale_before = func.now() - timedelta(seconds=current_app.config["JOB_HEARTBEAT_TIMEOUT"])
-    claimable = or_(
-        and_(Job.status == "queued", or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now())),
-        and_(Job.status == "active", Job.heartbeat_at < stale_before, Job.attempts < Job.max_attempts),
-    )
-    job = update_returning(
-        update(Job)
-        .where(Job.id == job_id, claimable)
-        .values(
-            status="active",
-            attempts=Job.attempts + 1,
-            started_at=func.coalesce(Job.started_at, func.now()),
-            heartbeat_at=func.now(),
-            worker=worker,
-            next_attempt_at=None,
-            error=None,
-        )
-    )
-    return job
+class JobStatus(StrEnum):
+    """A job's status, as stored in `jobs.status` (str-valued: equal to the stored strings)."""
+
+    QUEUED = "queued"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Waiting: not finished yet (a singleton key is taken; cancel applies). Final: nothing runs again
+# unless a user retries it (retention counts from `completed_at`).
+WAITING = (JobStatus.QUEUED, JobStatus.ACTIVE)
+FINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+RETRIABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 def update_returning(statement) -> Job | None:
@@ -53,24 +48,57 @@ def update_returning(statement) -> Job | None:
     ).one_or_none()
 
 
-def _current_attempt(job_id: uuid.UUID, attempt: int):
-    return and_(Job.id == job_id, Job.status == "active", Job.attempts == attempt)
+def _due():
+    return or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now())
+
+
+def current_attempt(job_id: uuid.UUID, attempt: int):
+    """The guard of every transition of a running job: still active, still this attempt."""
+    return and_(Job.id == job_id, Job.status == JobStatus.ACTIVE, Job.attempts == attempt)
+
+
+def claim(job_id: uuid.UUID, worker: str) -> Job | None:
+    """queued (and due) -> active, counting an attempt. A job whose worker died is the recovery
+    sweep's (`recover`), never taken over here."""
+    return update_returning(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due())
+        .values(
+            status=JobStatus.ACTIVE,
+            attempts=Job.attempts + 1,
+            started_at=func.coalesce(Job.started_at, func.now()),
+            heartbeat_at=func.now(),
+            worker=worker,
+            next_attempt_at=None,
+            error=None,
+        )
+    )
 
 
 def save_progress(job_id: uuid.UUID, attempt: int, progress: dict) -> bool:
-    """Record progress; False means the attempt is no longer current (cancelled or taken over)."""
+    """Record progress (committed at once); False means the attempt is no longer current."""
     done = db.session.execute(
-        update(Job).where(_current_attempt(job_id, attempt)).values(progress=progress, heartbeat_at=func.now())
+        update(Job).where(current_attempt(job_id, attempt)).values(progress=progress, heartbeat_at=func.now())
     ).rowcount
     db.session.commit()
     return bool(done)
 
 
+def heartbeat(connection, job_id: uuid.UUID, attempt: int, beat: bool) -> bool:
+    """From the watchdog's own connection: is the attempt still current (and, with `beat`, note
+    that it is alive)?"""
+    if beat:
+        statement = update(Job).where(current_attempt(job_id, attempt)).values(heartbeat_at=func.now())
+        return bool(connection.execute(statement).rowcount)
+    return connection.execute(select(Job.id).where(current_attempt(job_id, attempt))).first() is not None
+
+
 def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | None) -> Job | None:
-    values = {"status": "completed", "result": result, "completed_at": func.now(), "error": None}
+    """active (this attempt) -> completed."""
+    values = {"status": JobStatus.COMPLETED, "result": result, "completed_at": func.now(), "error": None}
     if progress is not None:
         values["progress"] = progress
-    return _finish(job_id, attempt, values)
+    return _finish_attempt(job_id, attempt, values)
 
 
 def backoff_seconds(job: Job) -> float:
@@ -81,42 +109,132 @@ def backoff_seconds(job: Job) -> float:
 
 
 def fail_attempt(job: Job, attempt: int, error: str, retryable: bool, result: dict | None = None) -> Job | None:
-    """active -> queued with a back-off when attempts remain and the error is retryable,
-    else -> failed and dead-lettered. None when the attempt was no longer current."""
+    """A failed attempt: retried after a back-off when attempts remain and the error is
+    retryable, else failed for good and dead-lettered."""
     if retryable and attempt < job.max_attempts:
         due = datetime.now(UTC) + timedelta(seconds=backoff_seconds(job))
-        return _finish(
-            job.id,
-            attempt,
-            {
-                "status": "queued",
-                "error": error,
-                "error_kind": "retryable",
-                "next_attempt_at": due,
-                "enqueued_at": None,
-            },
-        )
-    failed = _finish(
-        job.id,
-        attempt,
-        {
-            "status": "failed",
-            "error": error,
-            "error_kind": "retryable" if retryable else "permanent",
-            "completed_at": func.now(),
-            "result": result,
-        },
-    )
+        return retry_later(job.id, attempt, error, due)
+    return fail(job.id, attempt, error, "retryable" if retryable else "permanent", result)
+
+
+def retry_later(job_id: uuid.UUID, attempt: int, error: str, due: datetime | None) -> Job | None:
+    """active (this attempt) -> queued, due at `due` (None: now); the release sweep sends it."""
+    values = {
+        "status": JobStatus.QUEUED,
+        "error": error,
+        "error_kind": "retryable",
+        "next_attempt_at": due,
+        "enqueued_at": None,
+    }
+    return _finish_attempt(job_id, attempt, values)
+
+
+def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | None = None) -> Job | None:
+    """active (this attempt) -> failed, with its dead letter in the same transaction."""
+    values = {"status": JobStatus.FAILED, "error": error, "error_kind": kind, "completed_at": func.now()}
+    if result is not None:
+        values["result"] = result
+    failed = _finish_attempt(job_id, attempt, values)
     if failed is not None:
-        db.session.add(
-            DeadLetter(job_id=failed.id, user_id=failed.user_id, job_type=failed.type, error=error, attempts=attempt)
-        )
+        db.session.add(dead_letter(failed))
     return failed
 
 
-def _finish(job_id: uuid.UUID, attempt: int, values: dict) -> Job | None:
-    job = update_returning(update(Job).where(_current_attempt(job_id, attempt)).values(**values))
-    if job is None:
-        # Not the current attempt any more: nothing it did may commit.
-        db.session.rollback()
+def dead_letter(job: Job) -> DeadLetter:
+    """The dead-letter row of a job that failed for good."""
+    return DeadLetter(job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts)
+
+
+def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict) -> Job | None:
+    return update_returning(update(Job).where(current_attempt(job_id, attempt)).values(**values))
+
+
+def cancel(job_id: uuid.UUID) -> Job | None:
+    """queued or active -> cancelled; a running attempt sees it at its next checkpoint."""
+    return update_returning(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(WAITING))
+        .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None)
+    )
+
+
+def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
+    """failed or cancelled -> queued with a fresh budget of attempts (marked as sent: the caller
+    hands it to the broker after the commit); its dead letter is marked as redriven."""
+    now = datetime.now(UTC)
+    job = update_returning(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(RETRIABLE))
+        .values(
+            status=JobStatus.QUEUED,
+            attempts=0,
+            error=None,
+            error_kind=None,
+            progress=None,
+            result=None,
+            started_at=None,
+            completed_at=None,
+            next_attempt_at=None,
+            heartbeat_at=None,
+            worker=None,
+            enqueued_at=now,
+        )
+    )
+    if job is not None:
+        db.session.execute(
+            update(DeadLetter)
+            .where(DeadLetter.job_id == job_id, DeadLetter.redriven_at.is_(None))
+            .values(redriven_at=now, redriven_by=actor_id)
+        )
     return job
+
+
+def lost_attempts(heartbeat_timeout: timedelta) -> list[tuple[uuid.UUID, int]]:
+    """Active jobs whose worker stopped heartbeating, locked until the caller commits (a second
+    sweep running at once takes other rows): (job id, attempt)."""
+    rows = db.session.execute(
+        select(Job.id, Job.attempts)
+        .where(Job.status == JobStatus.ACTIVE, Job.heartbeat_at < func.now() - heartbeat_timeout)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return [(job_id, attempt) for job_id, attempt in rows]
+
+
+def recover(job_id: uuid.UUID, attempt: int) -> Job | None:
+    """A lost attempt: queued again at once when attempts remain, else failed and dead-lettered
+    (the same transitions as an attempt that failed with a retryable error)."""
+    job = db.session.get(Job, job_id)
+    if job.attempts < job.max_attempts:
+        return retry_later(job_id, attempt, LOST_WORKER_ERROR, due=None)
+    return fail(job_id, attempt, LOST_WORKER_ERROR, "retryable")
+
+
+def due_for_release(limit: int) -> list[tuple]:
+    """Queued jobs that are due and not with the broker yet, highest priority first, locked until
+    the caller commits: (id, type, priority, expire_in_seconds)."""
+    return db.session.execute(
+        select(Job.id, Job.type, Job.priority, Job.expire_in_seconds)
+        .where(Job.status == JobStatus.QUEUED, Job.enqueued_at.is_(None), _due())
+        .order_by(Job.priority.desc(), Job.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+
+
+def mark_sent(job_ids: list[uuid.UUID]) -> None:
+    """The broker took these queued jobs."""
+    db.session.execute(
+        update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.QUEUED).values(enqueued_at=func.now())
+    )
+
+
+def mark_unsent(job_id: uuid.UUID) -> None:
+    """The broker did not take this queued job: the release sweep sends it."""
+    db.session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED).values(enqueued_at=None))
+
+
+def forget_sent_before(cutoff) -> int:
+    """Queued jobs marked as sent before `cutoff` that never started: their message was lost;
+    clear the mark so the release sweep sends them again. Returns how many."""
+    statement = update(Job).where(Job.status == JobStatus.QUEUED, Job.enqueued_at < cutoff).values(enqueued_at=None)
+    return db.session.execute(statement).rowcount

@@ -7,12 +7,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func
 
 from app.extensions import db
 from app.jobs import announcements as events
 from app.jobs import broker as queue
-from app.models import DeadLetter, Job
+from app.jobs import state
+from app.jobs.state import JobStatus
+from app.models import Job
 from app.platform.purge import purge_in_batches
 
 log = logging.getLogger(__name__)
@@ -26,17 +28,7 @@ def release_due_jobs() -> int:
     committed while Redis was down), highest priority first."""
     released = 0
     while True:
-        rows = db.session.execute(
-            select(Job.id, Job.type, Job.priority, Job.expire_in_seconds)
-            .where(
-                Job.status == "queued",
-                Job.enqueued_at.is_(None),
-                or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now()),
-            )
-            .order_by(Job.priority.desc(), Job.created_at)
-            .limit(RELEASE_BATCH)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = state.due_for_release(RELEASE_BATCH)
         if not rows:
             db.session.commit()
             return released
@@ -49,7 +41,7 @@ def release_due_jobs() -> int:
                 break
             sent.append(job_id)
         if sent:
-            db.session.execute(update(Job).where(Job.id.in_(sent)).values(enqueued_at=func.now()))
+            state.mark_sent(sent)
         db.session.commit()
         released += len(sent)
         if len(sent) < len(rows):
@@ -59,12 +51,11 @@ def release_due_jobs() -> int:
 def resend_lost_messages() -> int:
     """Queued jobs marked as sent long ago that never started: the broker lost their message
     (e.g. Redis restarted without persistence). Clear the mark; `release_due_jobs` sends them."""
-    stale = datetime.now(UTC) - timedelta(seconds=current_app.config["JOB_STALE_ENQUEUE_SECONDS"])
-    condition = and_(Job.status == "queued", Job.enqueued_at < stale)
+    cutoff = datetime.now(UTC) - timedelta(seconds=current_app.config["JOB_STALE_ENQUEUE_SECONDS"])
     if _broker_queue_is_empty():
         # Nothing waits in Redis, so anything sent more than a moment ago is lost.
-        condition = and_(Job.status == "queued", Job.enqueued_at < func.now() - timedelta(seconds=30))
-    count = db.session.execute(update(Job).where(condition).values(enqueued_at=None)).rowcount
+        cutoff = func.now() - timedelta(seconds=30)
+    count = state.forget_sent_before(cutoff)
     db.session.commit()
     return count
 
@@ -89,25 +80,15 @@ def _broker_queue_is_empty() -> bool:
 def recover_lost_jobs() -> int:
     """Active jobs whose worker stopped heartbeating (killed, out of memory, host lost): retry
     them if attempts remain, else fail and dead-letter them."""
-    timeout = timedelta(seconds=current_app.config["JOB_HEARTBEAT_TIMEOUT"])
-    lost = db.session.scalars(
-        select(Job)
-        .where(Job.status == "active", Job.heartbeat_at < func.now() - timeout)
-        .with_for_update(skip_locked=True)
-    ).all()
+    lost = state.lost_attempts(timedelta(seconds=current_app.config["JOB_HEARTBEAT_TIMEOUT"]))
     announcements, failed = [], 0
-    for job in lost:
-        job.error = "The worker running this job stopped responding"
-        if job.attempts < job.max_attempts:
-            job.status, job.enqueued_at, job.next_attempt_at = "queued", None, None
+    for job_id, attempt in lost:
+        job = state.recover(job_id, attempt)
+        if job is None:
+            continue
+        if job.status == JobStatus.QUEUED:
             announcements.append(events.stage_retrying(job))
         else:
-            job.status, job.completed_at, job.error_kind = "failed", datetime.now(UTC), "retryable"
-            db.session.add(
-                DeadLetter(
-                    job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts
-                )
-            )
             announcements.append(events.stage_failed(job))
             failed += 1
     db.session.commit()
@@ -125,6 +106,6 @@ def purge_old_jobs() -> int:
     table = Job.__table__
     return purge_in_batches(
         table,
-        and_(table.c.status.in_(("completed", "failed", "cancelled")), table.c.completed_at < cutoff),
+        and_(table.c.status.in_(state.FINAL), table.c.completed_at < cutoff),
         PURGE_BATCH,
     )

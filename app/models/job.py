@@ -15,9 +15,6 @@ from sqlalchemy.types import DateTime
 from app.extensions import db
 from app.models.base import created_at, uuid_pk
 
-WAITING_STATUSES = ("queued", "active")
-FINAL_STATUSES = ("completed", "failed", "cancelled")
-
 
 class Job(db.Model):
     __tablename__ = "jobs"

@@ -35,7 +35,7 @@ from app.platform import metrics
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 15
-FINAL_STATUSES = ("sent", "logged", "failed", "disabled")
+SETTLED_STATUSES = ("sent", "logged", "failed", "disabled")
 MAX_RETRY_DELAY = 600  # seconds; far below the broker's visibility timeout (Celery ETA trap)
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
@@ -147,7 +147,7 @@ def deliver(delivery_id: uuid.UUID, title: str | None, message: str | None, data
 
     Raises on failure; the caller (the email task) decides between retrying and `record_failure`."""
     delivery = db.session.get(EmailDelivery, delivery_id)
-    if delivery is None or delivery.status in FINAL_STATUSES:
+    if delivery is None or delivery.status in SETTLED_STATUSES:
         return "skipped"  # a duplicate delivery of the task, or the user is gone
     config = current_app.config
     if not config["EMAIL_NOTIFICATIONS_ENABLED"]:
@@ -226,7 +226,7 @@ def _record(delivery_id: uuid.UUID, status: str, error: str) -> None:
     db.session.rollback()
     db.session.execute(
         update(EmailDelivery)
-        .where(EmailDelivery.id == delivery_id, EmailDelivery.status.not_in(FINAL_STATUSES))
+        .where(EmailDelivery.id == delivery_id, EmailDelivery.status.not_in(SETTLED_STATUSES))
         .values(status=status, error=error[:1000])
     )
     db.session.commit()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 
 from app.extensions import db
+from app.jobs.state import WAITING, JobStatus
 from app.models import Job
 
 WORKER_FRESH_SECONDS = 60
@@ -46,14 +47,14 @@ def jobs_health() -> tuple[dict, int]:
     if database_ok:
         counts = dict(
             db.session.execute(
-                select(Job.status, func.count()).where(Job.status.in_(("queued", "active"))).group_by(Job.status)
+                select(Job.status, func.count()).where(Job.status.in_(WAITING)).group_by(Job.status)
             ).all()
         )
         day_ago = datetime.now(UTC) - timedelta(hours=24)
-        body["queueSize"] = counts.get("queued", 0)
-        body["activeJobs"] = counts.get("active", 0)
+        body["queueSize"] = counts.get(JobStatus.QUEUED, 0)
+        body["activeJobs"] = counts.get(JobStatus.ACTIVE, 0)
         body["failedJobs"] = db.session.scalar(
-            select(func.count()).select_from(Job).where(Job.status == "failed", Job.completed_at >= day_ago)
+            select(func.count()).select_from(Job).where(Job.status == JobStatus.FAILED, Job.completed_at >= day_ago)
         )
         last = db.session.scalar(select(func.max(Job.completed_at)))
         body["lastProcessedAt"] = last.isoformat() if last else None
@@ -84,7 +85,7 @@ def canary_round_trip(user_id: uuid.UUID, timeout: float = 20.0) -> dict:
     while time.perf_counter() < deadline:
         db.session.expire_all()
         status = db.session.scalar(select(Job.status).where(Job.id == job.id))
-        if status in ("completed", "failed"):
+        if status in (JobStatus.COMPLETED, JobStatus.FAILED):
             return {
                 "jobId": str(job.id),
                 "status": status,

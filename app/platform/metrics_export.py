@@ -10,6 +10,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs.state import WAITING
 from app.models import Job, Notification
 from app.platform.metrics import PREFIX
 
@@ -86,9 +87,7 @@ def _gauges(redis):
         "jobs_in_queue", "Jobs waiting or running, by type and status", labels=["type", "status"]
     )
     for job_type, status, count in db.session.execute(
-        select(Job.type, Job.status, func.count())
-        .where(Job.status.in_(("queued", "active")))
-        .group_by(Job.type, Job.status)
+        select(Job.type, Job.status, func.count()).where(Job.status.in_(WAITING)).group_by(Job.type, Job.status)
     ):
         in_queue.add_metric([job_type, status], count)
     yield in_queue

@@ -1,9 +1,10 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from app.jobs.options import JobOptionsSchema
+from app.jobs.state import JobStatus
 from app.schemas.common import PaginationArgsSchema
 
-JOB_STATUSES = ("queued", "active", "completed", "failed", "cancelled")
+JOB_STATUSES = tuple(status.value for status in JobStatus)
 
 
 class JobCreateSchema(Schema):

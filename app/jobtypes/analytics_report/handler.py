@@ -18,6 +18,7 @@ from sqlalchemy import distinct, func, select
 from app.extensions import db
 from app.files.artifacts import describe, write_artifact
 from app.jobs.errors import JobError
+from app.jobs.state import JobStatus
 from app.models import Job, User
 
 TOP_FAILURES = 10
@@ -115,7 +116,7 @@ def _durations_by_type(scope: list) -> dict[str, dict]:
             func.percentile_cont(0.95).within_group(seconds),
             func.max(seconds),
         )
-        .where(*scope, Job.status == "completed", Job.started_at.is_not(None), Job.completed_at.is_not(None))
+        .where(*scope, Job.status == JobStatus.COMPLETED, Job.started_at.is_not(None), Job.completed_at.is_not(None))
         .group_by(Job.type)
         .order_by(Job.type)
     )
@@ -136,7 +137,7 @@ def _top_failures(scope: list) -> list[dict]:
     count = func.count()
     query = (
         select(message, count, func.array_agg(distinct(Job.type)), func.max(Job.completed_at))
-        .where(*scope, Job.status == "failed")
+        .where(*scope, Job.status == JobStatus.FAILED)
         .group_by(message)
         .order_by(count.desc(), message)
         .limit(TOP_FAILURES)
