@@ -2,8 +2,9 @@
 and the `job:*` socket events. Persist first, then push.
 
 Each `stage_*` adds the notification rows to the transaction that records the transition and
-returns an Announcement; the caller commits both at once, then calls `push()`: the notification
-exists exactly when the transition does, and nothing is pushed before both are committed."""
+stages the pushes with the unit of work (`app.platform.unit_of_work`): the caller only commits.
+The notification exists exactly when the transition does, and nothing is pushed before both are
+committed; a rollback drops the pushes with the rows."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.models import Job
 from app.models.base import iso
 from app.notifications import service as notifications
 from app.platform import metrics, realtime
+from app.platform.unit_of_work import on_commit
 
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800)
 
@@ -54,74 +56,81 @@ def _data(job: Job, **extra) -> dict:
 
 @dataclass
 class Announcement:
-    """Everything to push once a transition has committed, in the order clients should see it."""
+    """What to push once a transition has committed, in the order clients should see it.
 
-    job: Job
-    staged: notifications.Staged | None = None
+    Captured when staged: the push runs after the commit, when the row is expired and the session
+    may not load it again."""
+
+    job_id: str
+    job_type: str
     socket_events: list[tuple[str, dict]] = field(default_factory=list)
     counter: str | None = None
     final: bool = False
+    duration_seconds: float | None = None
 
     def push(self) -> None:
-        job = self.job
         if self.final:
-            realtime.progress_throttle.forget(str(job.id))
+            realtime.progress_throttle.forget(self.job_id)
         if self.counter:
-            metrics.incr(self.counter, {"type": job.type})
-        if self.final and job.started_at and job.completed_at:
-            seconds = (job.completed_at - job.started_at).total_seconds()
-            metrics.observe("job_duration_seconds", seconds, DURATION_BUCKETS, {"type": job.type})
-        notifications.push(self.staged)
+            metrics.incr(self.counter, {"type": self.job_type})
+        if self.duration_seconds is not None:
+            metrics.observe("job_duration_seconds", self.duration_seconds, DURATION_BUCKETS, {"type": self.job_type})
         for event, data in self.socket_events:
-            realtime.emit(event, data, realtime.job_room(job.id))
+            realtime.emit(event, data, realtime.job_room(self.job_id))
+
+
+def _announce(job: Job, socket_events: list, counter: str | None = None, final: bool = False) -> Announcement:
+    """Stage the announcement of a transition in the open transaction: pushed once it commits."""
+    duration = None
+    if final and job.started_at and job.completed_at:
+        duration = (job.completed_at - job.started_at).total_seconds()
+    announcement = Announcement(str(job.id), job.type, socket_events, counter, final, duration)
+    on_commit(announcement.push)
+    return announcement
 
 
 def _status(job: Job) -> tuple[str, dict]:
     return "job:status", {"jobId": str(job.id), "status": job.status, "progress": job.progress}
 
 
-def _notify(job: Job, kind: str, title: str, message: str, **extra) -> notifications.Staged | None:
-    return notifications.stage(job.user_id, kind, f"{_label(job)} {title}", message, _data(job, **extra))
+def _notify(job: Job, kind: str, title: str, message: str, **extra) -> None:
+    notifications.stage(job.user_id, kind, f"{_label(job)} {title}", message, _data(job, **extra))
 
 
 def stage_queued(job: Job) -> Announcement:
-    staged = _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
-    return Announcement(
-        job,
-        staged,
-        [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})],
-        counter="jobs_created_total",
-    )
+    _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
+    events = [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})]
+    return _announce(job, events, counter="jobs_created_total")
 
 
 def stage_started(job: Job) -> Announcement:
-    # A retried attempt does not announce itself again.
-    staged = _notify(job, "job_started", "started", f"{_label(job)} job has started") if job.attempts == 1 else None
-    return Announcement(job, staged, [_status(job)])
+    if job.attempts == 1:  # a retried attempt does not announce itself again
+        _notify(job, "job_started", "started", f"{_label(job)} job has started")
+    return _announce(job, [_status(job)])
 
 
 def stage_retrying(job: Job) -> Announcement:
-    return Announcement(job, None, [_status(job)])
+    return _announce(job, [_status(job)])
 
 
 def stage_completed(job: Job) -> Announcement:
     describe = get_job_type(job.type).describe_result
     message = describe(job.result or {}) if describe else f"{_label(job)} completed successfully"
     extra = {"tablesCount": job.result["totalTables"]} if job.result and "totalTables" in job.result else {}
-    staged = _notify(job, "job_completed", "completed", message, **extra)
+    _notify(job, "job_completed", "completed", message, **extra)
     events = [_status(job), ("job:completed", {"jobId": str(job.id), "result": job.result})]
-    return Announcement(job, staged, events, counter="jobs_completed_total", final=True)
+    return _announce(job, events, counter="jobs_completed_total", final=True)
 
 
 def stage_failed(job: Job) -> Announcement:
-    staged = _notify(job, "job_failed", "failed", f"{_label(job)} failed: {job.error}", error=job.error)
+    _notify(job, "job_failed", "failed", f"{_label(job)} failed: {job.error}", error=job.error)
     events = [_status(job), ("job:failed", {"jobId": str(job.id), "error": job.error})]
-    return Announcement(job, staged, events, counter="jobs_failed_total", final=True)
+    return _announce(job, events, counter="jobs_failed_total", final=True)
 
 
 def stage_cancelled(job: Job) -> Announcement:
-    staged = _notify(job, "job_cancelled", "cancelled", f"{_label(job)} job was cancelled")
-    return Announcement(job, staged, [_status(job)], final=True)
+    _notify(job, "job_cancelled", "cancelled", f"{_label(job)} job was cancelled")
+    return _announce(job, [_status(job)], final=True)
 
 
 def current_state(job: Job) -> list[tuple[str, dict]]:

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.jobs import state
 from app.models import Job
 from app.platform.celery_app import send_task
+from app.platform.unit_of_work import on_commit
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +40,26 @@ def send_job(job_id, job_type: str, priority: int, expire_in_seconds: int) -> No
     )
 
 
-def enqueue_if_due(job: Job) -> bool:
-    """After the commit: send a job that is due now. On failure clear `enqueued_at` so the sweep
-    sends it once the broker is back. Returns whether the broker took it."""
+def enqueue_after_commit(job: Job) -> None:
+    """Stage the hand-off of a job that is due now: sent once the open transaction commits, never
+    if it rolls back (a delayed job waits for the release sweep)."""
     if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(UTC):
-        return False
+        return
+    job_id, job_type, priority, expire = job.id, job.type, job.priority, job.expire_in_seconds
+    on_commit(lambda: _send_or_leave_to_sweep(job_id, job_type, priority, expire))
+
+
+def _send_or_leave_to_sweep(job_id, job_type: str, priority: int, expire_in_seconds: int) -> bool:
+    """Send a committed job; on failure clear `enqueued_at` (on a connection of its own: the
+    session's transaction has just ended) so the sweep sends it once the broker is back."""
     try:
-        send_job(job.id, job.type, job.priority, job.expire_in_seconds)
+        send_job(job_id, job_type, priority, expire_in_seconds)
         return True
     except Exception as exc:
-        log.warning("job %s not handed to the broker (%s); the sweep will send it", job.id, type(exc).__name__)
+        log.warning("job %s not handed to the broker (%s); the sweep will send it", job_id, type(exc).__name__)
         try:
-            state.mark_unsent(job.id)
-            db.session.commit()
+            with db.engine.begin() as connection:
+                state.mark_unsent(job_id, connection)
         except Exception:  # the database is down as well: the stale-enqueue sweep still finds the job
-            db.session.rollback()
+            pass
         return False

@@ -141,10 +141,9 @@ def run_job(job_id: str, worker: str) -> str:
 
 
 def _commit_and_announce(stage, job: Job) -> None:
-    """One commit for a transition and the notifications it announces, then the push."""
-    announcement = stage(job)
+    """One commit for a transition and the notifications it announces; the pushes follow it."""
+    stage(job)
     db.session.commit()
-    announcement.push()
 
 
 def _final_progress(ctx: JobContext) -> dict | None:

@@ -1,6 +1,7 @@
 """Jobs as users see them: create, read, list, cancel, retry.
 
-Every write commits first and hands the job to the broker after (`queue.enqueue_after_commit`);
+Every write stages its announcements and the broker hand-off (`broker.enqueue_after_commit`), then
+commits: they go out only once the commit succeeded;
 a job the broker never received is still `queued` in Postgres and the sweep sends it later.
 """
 
@@ -52,7 +53,8 @@ def create_job(
         db.session.flush()  # the key references the job row: insert the job first
         db.session.add(IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id))
     audit.record(user_id, "job.created", "job", job.id, {"type": job.type})
-    announcement = events.stage_queued(job)
+    events.stage_queued(job)
+    queue.enqueue_after_commit(job)
     try:
         db.session.commit()
     except IntegrityError:
@@ -62,8 +64,6 @@ def create_job(
         if winner is None:
             raise
         return winner, False
-    announcement.push()
-    queue.enqueue_if_due(job)
     return job, True
 
 
@@ -155,9 +155,8 @@ def cancel_job(
         job = db.session.get(Job, job_id)
         raise Conflict(f"Job is already {job.status} and cannot be cancelled", code="invalid_transition")
     audit.record(actor_id or user_id, action, "job", job_id)
-    announcement = events.stage_cancelled(job)
+    events.stage_cancelled(job)
     db.session.commit()
-    announcement.push()
     return job
 
 
@@ -177,8 +176,7 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
             f"Only failed or cancelled jobs can be retried; this one is {job.status}", code="invalid_transition"
         )
     audit.record(actor_id or user_id, action, "job", job_id)
-    announcement = events.stage_queued(requeued)
+    events.stage_queued(requeued)
+    queue.enqueue_after_commit(requeued)
     db.session.commit()
-    announcement.push()
-    queue.enqueue_if_due(requeued)
     return requeued

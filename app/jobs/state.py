@@ -228,9 +228,10 @@ def mark_sent(job_ids: list[uuid.UUID]) -> None:
     )
 
 
-def mark_unsent(job_id: uuid.UUID) -> None:
+def mark_unsent(job_id: uuid.UUID, connection=None) -> None:
     """The broker did not take this queued job: the release sweep sends it."""
-    db.session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED).values(enqueued_at=None))
+    statement = update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED).values(enqueued_at=None)
+    (connection or db.session).execute(statement)
 
 
 def forget_sent_before(cutoff) -> int:

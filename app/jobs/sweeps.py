@@ -81,19 +81,17 @@ def recover_lost_jobs() -> int:
     """Active jobs whose worker stopped heartbeating (killed, out of memory, host lost): retry
     them if attempts remain, else fail and dead-letter them."""
     lost = state.lost_attempts(timedelta(seconds=current_app.config["JOB_HEARTBEAT_TIMEOUT"]))
-    announcements, failed = [], 0
+    failed = 0
     for job_id, attempt in lost:
         job = state.recover(job_id, attempt)
         if job is None:
             continue
         if job.status == JobStatus.QUEUED:
-            announcements.append(events.stage_retrying(job))
+            events.stage_retrying(job)
         else:
-            announcements.append(events.stage_failed(job))
+            events.stage_failed(job)
             failed += 1
     db.session.commit()
-    for announcement in announcements:
-        announcement.push()
     if lost:
         log.warning("recovered %d lost jobs (%d retried, %d failed)", len(lost), len(lost) - failed, failed)
     return len(lost)

@@ -21,6 +21,7 @@ from app.models import EmailDelivery, Notification, NotificationPreference, User
 from app.models.base import iso
 from app.notifications import outbox as email_outbox
 from app.platform import metrics, realtime
+from app.platform.unit_of_work import on_commit
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,9 @@ def stage(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | 
         delivery_id = _add_email_delivery(user_id, to.email, type, title, message, data)
     if notification is None and delivery_id is None:
         return None
-    return Staged(user_id, type, title, message, data, notification, event, delivery_id)
+    staged = Staged(user_id, type, title, message, data, notification, event, delivery_id)
+    on_commit(lambda: push(staged))
+    return staged
 
 
 def push(staged: Staged | None) -> None:
@@ -140,7 +143,6 @@ def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | N
         log.error("notification %s for user %s not recorded: %s", type, user_id, type_name(exc))
         metrics.incr("notifications_failed_total", {"channel": "in_app", "type": type})
         return None
-    push(staged)
     return staged.notification
 
 
