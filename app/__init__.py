@@ -6,11 +6,26 @@ Nothing here connects to Postgres or Redis; connections open on first use.
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from app.api import register_api
+from app.api.auth_hooks import register_jwt_callbacks
+from app.api.hooks import register_hooks
+from app.api.job_type_docs import register_payload_schemas
+from app.cli import register_cli
 from app.config import ConfigError, load_config
+from app.errors import register_error_handlers as register
+from app.extensions import api, db, jwt, migrate
+from app.openapi import OPENAPI_SETTINGS, register_docs_assets
+from app.platform import metrics
+from app.platform.celery_app import init_celery
+from app.platform.logging_setup import configure_logging
+from app.sockets import init_socketio
+from app.web import register_web
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -35,18 +50,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_logging(app: Flask) -> None:
     """Structured logs with request, user and job ids; secrets are never formatted in."""
-    from app.platform.logging_setup import configure_logging
-
     configure_logging(app.config["LOG_FORMAT"])
 
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extension objects of app.extensions to this app."""
-    from datetime import timedelta
-
-    from app.extensions import api, db, jwt, migrate
-    from app.openapi import OPENAPI_SETTINGS
-
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["JWT_ACCESS_TOKEN_EXPIRES"])
     app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(seconds=app.config["JWT_REFRESH_TOKEN_EXPIRES"])
     # A copy: apispec writes the rendered document back into these options, and a second app in
@@ -56,68 +64,47 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     jwt.init_app(app)
     api.init_app(app)
-    from app.api.auth_hooks import register_jwt_callbacks
 
     register_jwt_callbacks(jwt)
 
 
 def register_celery(app: Flask) -> None:
     """The Celery app shares this Flask app's config; the web uses it only to send tasks."""
-    from app.platform.celery_app import init_celery
-
     init_celery(app)
 
 
 def register_error_handlers(app: Flask) -> None:
-    from app.errors import register_error_handlers as register
-
     register(app)
 
 
 def register_request_hooks(app: Flask) -> None:
     """Request ids, content-type checks, security headers, CORS."""
-    from app.api.hooks import register_hooks
-
     register_hooks(app)
 
 
 def register_metrics(app: Flask) -> None:
     """Metric updates are buffered per process and written when an app context ends (once per
     request, per task, per socket event) or, with METRICS_FLUSH_SECONDS, at most that often."""
-    from app.platform import metrics
-
     metrics.configure(app.config["METRICS_FLUSH_SECONDS"])
     app.teardown_appcontext(lambda _exc: metrics.end_of_unit_of_work())
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.api import register_api
-    from app.api.job_type_docs import register_payload_schemas
-    from app.extensions import api
-    from app.openapi import register_docs_assets
-
     register_api(app)
     register_payload_schemas(api.spec, include_test_types=app.config.get("ENABLE_TEST_JOB_TYPES", False))
     register_docs_assets(app)
-    from app.web import register_web
 
     register_web(app)
 
 
 def register_sockets(app: Flask) -> None:
     """Flask-SocketIO on the same port, relaying events through the Redis message queue."""
-    from app.sockets import init_socketio
-
     init_socketio(app)
 
 
 def register_commands(app: Flask) -> None:
-    from app.cli import register_cli
-
     register_cli(app)
 
 
 def _project_root():
-    from pathlib import Path
-
     return Path(__file__).resolve().parent.parent

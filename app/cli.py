@@ -16,6 +16,15 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from app.errors import ApiError
+from app.extensions import db
+from app.jobs import dead_letters
+from app.jobs import service as jobs
+from app.jobs.sweeps import purge_old_jobs, release_due_jobs
+from app.models import Job
+from app.notifications.sweeps import purge_expired_notifications
+from app.users.service import create_user
+
 jobs_cli = AppGroup("jobs", help="List, retry, cancel and release jobs.")
 dead_letter_cli = AppGroup("dead-letter", help="Inspect and redrive dead letters.")
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -36,9 +45,7 @@ def _fail(message: str) -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 def list_jobs(status: str | None, limit: int) -> None:
     """Jobs of every user, newest first."""
-    from app.jobs.service import list_jobs as query
-
-    rows, total = query(1, limit, None, status.split(",") if status else None)
+    rows, total = jobs.list_jobs(1, limit, None, status.split(",") if status else None)
     click.echo(f"{'id':36}  {'type':16}  {'status':9}  {'attempts':8}  created")
     for job in rows:
         attempts = f"{job.attempts}/{job.max_attempts}"
@@ -50,11 +57,8 @@ def list_jobs(status: str | None, limit: int) -> None:
 @click.argument("job_id", type=click.UUID)
 def retry_job(job_id: uuid.UUID) -> None:
     """Queue a failed or cancelled job again."""
-    from app.errors import ApiError
-    from app.jobs.service import retry_job as retry
-
     try:
-        job = retry(None, job_id, action="job.retried.cli")
+        job = jobs.retry_job(None, job_id, action="job.retried.cli")
     except ApiError as exc:
         _fail(exc.message)
     click.echo(f"job {job.id} is {job.status}")
@@ -64,16 +68,11 @@ def retry_job(job_id: uuid.UUID) -> None:
 @click.argument("job_id", type=click.UUID)
 def cancel_job(job_id: uuid.UUID) -> None:
     """Cancel a queued or running job."""
-    from app.errors import ApiError
-    from app.extensions import db
-    from app.jobs.service import cancel_job as cancel
-    from app.models import Job
-
     job = db.session.get(Job, job_id)
     if job is None:
         _fail(f"job {job_id} not found")
     try:
-        cancel(job.user_id, job_id, action="job.cancelled.cli")
+        jobs.cancel_job(job.user_id, job_id, action="job.cancelled.cli")
     except ApiError as exc:
         _fail(exc.message)
     click.echo(f"job {job_id} cancelled")
@@ -82,17 +81,13 @@ def cancel_job(job_id: uuid.UUID) -> None:
 @jobs_cli.command("release")
 def release_jobs() -> None:
     """Hand every due queued job to the broker now (what beat does every few seconds)."""
-    from app.jobs.sweeps import release_due_jobs
-
     click.echo(f"released {release_due_jobs()} jobs")
 
 
 @dead_letter_cli.command("list")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 def list_dead_letters(limit: int) -> None:
-    from app.jobs.dead_letters import list_dead_letters as query
-
-    rows, total = query(1, limit)
+    rows, total = dead_letters.list_dead_letters(1, limit)
     for letter in rows:
         click.echo(f"{letter.id}  job {letter.job_id}  {letter.job_type}  attempts={letter.attempts}  {letter.error}")
     click.echo(f"{len(rows)} of {total} waiting")
@@ -103,11 +98,8 @@ def list_dead_letters(limit: int) -> None:
 @click.option("--all", "redrive_all", is_flag=True, help="Redrive every dead letter not yet redriven.")
 def redrive(ids: tuple[uuid.UUID, ...], redrive_all: bool) -> None:
     """Queue dead-lettered jobs again, with a progress bar."""
-    from app.errors import ApiError
-    from app.jobs import dead_letters as admin
-
     if redrive_all:
-        rows, _ = admin.list_dead_letters(1, 100_000)
+        rows, _ = dead_letters.list_dead_letters(1, 100_000)
         ids = tuple(letter.id for letter in rows)
     if not ids:
         _fail("name dead-letter ids or use --all")
@@ -115,7 +107,7 @@ def redrive(ids: tuple[uuid.UUID, ...], redrive_all: bool) -> None:
     with click.progressbar(ids, label="Redriving", show_pos=True) as bar:
         for letter_id in bar:
             try:
-                admin.redrive(None, letter_id)
+                dead_letters.redrive(None, letter_id)
             except ApiError:
                 failed += 1
     click.echo(f"redrove {len(ids) - failed}, skipped {failed}")
@@ -127,9 +119,6 @@ def redrive(ids: tuple[uuid.UUID, ...], redrive_all: bool) -> None:
 @click.option("--name", default=None)
 def create_admin(email: str, password: str, name: str | None) -> None:
     """Create an administrator account."""
-    from app.errors import ApiError
-    from app.users.service import create_user
-
     try:
         user = create_user(email, password, name, role="admin")
     except ApiError as exc:
@@ -141,9 +130,6 @@ def create_admin(email: str, password: str, name: str | None) -> None:
 @with_appcontext
 def purge() -> None:
     """Apply retention now: expired notifications and finished jobs past JOB_RETENTION_DAYS."""
-    from app.jobs.sweeps import purge_old_jobs
-    from app.notifications.sweeps import purge_expired_notifications
-
     steps = (("notifications", purge_expired_notifications), ("jobs", purge_old_jobs))
     results = {}
     with click.progressbar(steps, label="Purging", item_show_func=lambda step: step[0] if step else "") as bar:

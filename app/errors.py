@@ -9,8 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis.exceptions
+import sqlalchemy.exc
 from flask import Flask, Response, jsonify
+from kombu.exceptions import OperationalError as KombuOperationalError
 from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +77,6 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 
 def is_dependency_outage(exc: BaseException) -> str | None:
     """Name the dependency ("database" / "redis") an exception says is unreachable, else None."""
-    import redis.exceptions
-    import sqlalchemy.exc
-    from kombu.exceptions import OperationalError as KombuOperationalError
-
     if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
         return "database"
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
@@ -178,8 +179,6 @@ def _is_unstorable_text(exc: BaseException) -> bool:
 
 def _reset_session() -> None:
     """A failed transaction must not poison the next request on this connection."""
-    from app.extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # the database may still be down; the pool reconnects later

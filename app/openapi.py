@@ -1,5 +1,8 @@
 """Settings of the OpenAPI document that flask-smorest builds from the marshmallow schemas."""
 
+from flask import send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
 OPENAPI_SETTINGS = {
     "API_TITLE": "Job management and notification service",
     "API_VERSION": "1.0.0",
@@ -19,8 +22,6 @@ OPENAPI_SETTINGS = {
 
 def register_docs_assets(app) -> None:
     """Serve Swagger UI's static files at /api/docs/assets/."""
-    from flask import send_from_directory
-    from swagger_ui_bundle import swagger_ui_path
 
     @app.route("/api/docs/assets/<path:filename>")
     def swagger_ui_assets(filename: str):

@@ -9,10 +9,11 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.extensions import db
+from app.platform.redis_client import get_redis
+
 
 def _postgres(app: Flask) -> None:
-    from app.extensions import db
-
     with app.app_context():
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -20,8 +21,6 @@ def _postgres(app: Flask) -> None:
 
 def _redis(app: Flask) -> None:
     with app.app_context():
-        from app.platform.redis_client import get_redis
-
         get_redis().ping()
 
 

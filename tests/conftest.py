@@ -12,9 +12,13 @@ import uuid
 import psycopg2
 import pytest
 import redis as redis_lib
+from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
+from app import create_app
+from app.extensions import db
 from tests.support import processes, redis_lease
+from tests.support.api import login, register
 
 SERVER_URL = make_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 TEST_DB = f"jobsvc_test_{os.getpid()}_{secrets.token_hex(3)}"
@@ -78,14 +82,10 @@ def database():
     with conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{TEST_DB}"')
     redis_lib.Redis.from_url(TEST_REDIS_URL).flushdb()
-    from flask_migrate import upgrade
-
-    from app import create_app
 
     app = create_app()
     with app.app_context():
         upgrade()
-        from app.extensions import db
 
         db.engine.dispose()
     yield TEST_DB
@@ -98,8 +98,6 @@ def database():
 
 @pytest.fixture(scope="session")
 def app(database):
-    from app import create_app
-
     app = create_app()
     app.config["TESTING"] = True
     return app
@@ -109,7 +107,6 @@ def app(database):
 def ctx(app):
     with app.app_context():
         yield app
-        from app.extensions import db
 
         db.session.remove()
 
@@ -135,22 +132,16 @@ def redis_client():
 @pytest.fixture()
 def user(client):
     """A freshly registered user: {id, email, password, token, refresh, headers}."""
-    from tests.support.api import register
-
     return register(client)
 
 
 @pytest.fixture()
 def other_user(client):
-    from tests.support.api import register
-
     return register(client)
 
 
 @pytest.fixture()
 def admin(client):
-    from tests.support.api import login, register
-
     try:
         return register(client, email="admin@example.com")
     except AssertionError:

@@ -11,14 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pymysql
 import pytest
+
+from bench.run import BENCHMARKS, available
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _mariadb_reachable() -> bool:
-    import pymysql
-
     try:
         pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3).close()
         return True
@@ -42,7 +43,6 @@ def _allowed_skips() -> set[str]:
 @pytest.mark.timeout(900)
 def test_every_benchmark_row_produces_numbers(tmp_path):
     sys.path.insert(0, str(ROOT))
-    from bench.run import BENCHMARKS, available
 
     saved = tmp_path / "rows.json"
     # The session's environment: its DATABASE_URL / REDIS_URL name the servers the benchmarks use

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from tests.support.api import create_job
 
 
@@ -21,8 +23,6 @@ def test_jobs_list_cancel_and_retry(app, client, user):
 
 
 def test_create_admin_then_login_as_admin(app, client):
-    import secrets
-
     email = f"ops-{secrets.token_hex(4)}@example.com"
     result = app.test_cli_runner().invoke(
         args=["users", "create-admin", email], input="long-password-1\nlong-password-1\n"

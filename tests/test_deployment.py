@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+import celeryconfig
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,8 +35,6 @@ def test_compose_runs_the_same_commands_as_the_procfile():
 
 
 def test_worker_consumes_every_queue_the_app_routes_to():
-    import celeryconfig
-
     worker = _procfile()["worker"]
     queues = worker.split("-Q ", 1)[1].split()[0].split(",")
     assert sorted(queues) == sorted(celeryconfig.QUEUES)

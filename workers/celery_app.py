@@ -9,6 +9,8 @@ from __future__ import annotations
 from celery.signals import worker_init, worker_process_init
 
 from app import create_app
+from app.extensions import db
+from app.startup import require_dependencies
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
@@ -18,15 +20,11 @@ celery.conf.update(include=["workers.jobs", "workers.maintenance", "workers.emai
 @worker_init.connect
 def _require_dependencies(**_):
     """A worker whose database never answers stops with one line, not a stream of task errors."""
-    from app.startup import require_dependencies
-
     require_dependencies(flask_app)
 
 
 @worker_process_init.connect
 def _reset_connections_after_fork(**_):
     """Sockets opened by the parent must not be shared with the children."""
-    from app.extensions import db
-
     with flask_app.app_context():
         db.engine.dispose(close=False)

@@ -17,6 +17,11 @@ import time
 from celery.signals import task_received, worker_ready, worker_shutting_down
 from celery.worker import state as worker_state
 
+from app.jobs.sweeps import broker_backlog
+from app.platform.health import WORKER_KEY_PREFIX
+from app.platform.redis_client import get_redis
+from workers.celery_app import flask_app
+
 log = logging.getLogger(__name__)
 
 BEAT_SECONDS = 5
@@ -44,15 +49,9 @@ def _shutdown(**_):
 
 
 def _run(consumer) -> None:
-    from workers.celery_app import flask_app
-
     hostname = consumer.hostname
     concurrency = consumer.controller.concurrency if getattr(consumer, "controller", None) else 1
     with flask_app.app_context():
-        from app.jobs.sweeps import broker_backlog
-        from app.platform.health import WORKER_KEY_PREFIX
-        from app.platform.redis_client import get_redis
-
         while not _stop.wait(BEAT_SECONDS):
             try:
                 get_redis().set(WORKER_KEY_PREFIX + hostname, str(int(time.time())), ex=TTL_SECONDS)

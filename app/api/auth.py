@@ -4,6 +4,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token, curren
 
 from app.api.blueprint import Blueprint
 from app.errors import Unauthorized
+from app.platform.rate_limit import check_login_rate, record_login_failure
 from app.schemas.auth import AuthResponseSchema, LoginSchema, RefreshResponseSchema, RegisterSchema, UserSchema
 from app.schemas.common import ErrorSchema
 from app.users import service as users
@@ -39,8 +40,6 @@ def register(data):
 @blp.doc(security=[])
 def login(data):
     """Exchange email and password for an access and a refresh token."""
-    from app.platform.rate_limit import check_login_rate, record_login_failure
-
     check_login_rate(data["email"])
     try:
         user = users.authenticate(data["email"], data["password"])

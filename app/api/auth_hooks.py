@@ -8,6 +8,7 @@ from flask_jwt_extended import JWTManager
 
 from app.errors import error_response
 from app.platform.logging_setup import user_id_var
+from app.users.service import get_user
 
 
 def register_jwt_callbacks(jwt: JWTManager) -> None:
@@ -22,8 +23,6 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
 
     @jwt.user_lookup_loader
     def load_user(_header, payload):
-        from app.users.service import get_user
-
         try:
             user_id = uuid.UUID(str(payload["sub"]))
         except (KeyError, ValueError):

@@ -8,6 +8,7 @@ from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
 from app.connections import service as connections
 from app.jobs import service as jobs
+from app.platform.rate_limit import check_job_creation
 from app.schemas.common import ErrorSchema, MessageSchema, PaginationArgsSchema, page_schema, paginated
 from app.schemas.connections import (
     CachedSchemaSchema,
@@ -77,8 +78,6 @@ def test(connection_id: uuid.UUID):
 @blp.alt_response(404, schema=ErrorSchema)
 def rebuild(args, connection_id: uuid.UUID):
     """Queue a schema rebuild; while one is queued or active, answer with it (unless `force`)."""
-    from app.platform.rate_limit import check_job_creation
-
     user_id = caller_id()
     connections.get_connection(user_id, connection_id)
     check_job_creation(user_id)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from flask import Response, jsonify, request
+from flask_jwt_extended import current_user, verify_jwt_in_request
 from marshmallow import Schema, fields
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.api.blueprint import Blueprint
 from app.errors import RETRY_AFTER_SECONDS
 from app.jobs.state import JobStatus
 from app.platform import health
+from app.platform.metrics_export import render
+from app.sockets.presence import websocket_health as read
 
 blp = Blueprint("health", __name__, description="Health and metrics")
 
@@ -55,8 +59,6 @@ def jobs_health():
     `?deep=true` (admin token) also pushes a canary job through the pipeline."""
     body, status = health.jobs_health()
     if request.args.get("deep", "").lower() in ("1", "true") and status == 200:
-        from flask_jwt_extended import current_user, verify_jwt_in_request
-
         verify_jwt_in_request()
         body["canary"] = health.canary_round_trip(current_user.id)
         if body["canary"]["status"] != JobStatus.COMPLETED:
@@ -71,8 +73,6 @@ def jobs_health():
 @blp.doc(security=[])
 def websocket_health():
     """Sockets connected to all web processes together."""
-    from app.sockets.presence import websocket_health as read
-
     body, status = read()
     return jsonify(body), status
 
@@ -82,8 +82,4 @@ def websocket_health():
 @blp.doc(security=[])
 def metrics():
     """Prometheus text format, counting the work of every web and worker process."""
-    from prometheus_client import CONTENT_TYPE_LATEST
-
-    from app.platform.metrics_export import render
-
     return Response(render(), content_type=CONTENT_TYPE_LATEST)

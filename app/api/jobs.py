@@ -13,6 +13,7 @@ from app.errors import NotFound, ValidationFailed
 from app.files.artifacts import artifact_store, describe, downloadable_artifacts
 from app.jobs import service as jobs
 from app.jobs.announcements import serialize_job
+from app.platform.rate_limit import check_job_creation
 from app.schemas.common import ErrorSchema, MessageSchema, page_schema, paginated
 from app.schemas.jobs import JobCreatedSchema, JobCreateSchema, JobListArgsSchema, JobSchema, RetryResponseSchema
 
@@ -54,8 +55,6 @@ def _idempotency_key() -> str | None:
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}])
 def create(data):
     """Queue a job of a registered type for the caller."""
-    from app.platform.rate_limit import check_job_creation
-
     user_id = caller_id()
     key = _idempotency_key()
     check_job_creation(user_id)

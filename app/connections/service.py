@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 
@@ -104,8 +105,6 @@ def target_engine(url: URL):
 
 
 def _sqlite_creator(uri: str):
-    import sqlite3
-
     return lambda: sqlite3.connect(uri, uri=True, timeout=CONNECT_TIMEOUT_SECONDS)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import exc as sa_exc
+
 RETRYABLE = "retryable"
 PERMANENT = "permanent"
 
@@ -34,9 +37,6 @@ _URL_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]+:)\S+@")
 
 def classify(exc: BaseException) -> str:
     """RETRYABLE for timeouts, unreachable hosts and unavailable services; else PERMANENT."""
-    from celery.exceptions import SoftTimeLimitExceeded
-    from sqlalchemy import exc as sa_exc
-
     if isinstance(exc, JobError):
         return RETRYABLE if exc.retryable else PERMANENT
     if isinstance(exc, SoftTimeLimitExceeded | TimeoutError | ConnectionError):
@@ -50,9 +50,6 @@ def classify(exc: BaseException) -> str:
 
 def describe_error(exc: BaseException) -> str:
     """One clear line for users: the driver's first line, never a password or a traceback."""
-    from celery.exceptions import SoftTimeLimitExceeded
-    from sqlalchemy import exc as sa_exc
-
     if isinstance(exc, SoftTimeLimitExceeded):
         return "The job exceeded its time limit"
     if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from app.connections.service import require_owned_connection_id
 from app.errors import ValidationFailed
 from app.jobs.registry import JobType, enabled_types
 
@@ -111,8 +112,6 @@ def validate_job_request(user_id: uuid.UUID, type_name, payload, options) -> Job
 def _check_payload_references(user_id: uuid.UUID, job_type: JobType, payload: dict) -> None:
     """Ids in a payload must name the caller's own objects."""
     if "connectionId" in payload:
-        from app.connections.service import require_owned_connection_id
-
         require_owned_connection_id(user_id, payload["connectionId"])
     if job_type.check_access is not None:
         job_type.check_access(user_id, payload)

@@ -16,6 +16,7 @@ from app.jobs import state
 from app.jobs.state import JobStatus
 from app.models import Job
 from app.platform.purge import purge_in_batches
+from app.platform.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,6 @@ def resend_lost_messages() -> int:
 
 def broker_backlog() -> int:
     """Messages waiting in the broker's job lists (one list per priority step)."""
-    from app.platform.redis_client import get_redis
-
     pipe = get_redis().pipeline(transaction=False)
     for name in [queue.JOB_QUEUE] + [f"{queue.JOB_QUEUE}:{step}" for step in range(1, 10)]:
         pipe.llen(name)

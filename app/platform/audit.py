@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEntry
+from app.models.base import iso
 
 
 def record(actor_id: uuid.UUID | None, action: str, target_type: str, target_id, details: dict | None = None) -> None:
@@ -24,8 +25,6 @@ def record(actor_id: uuid.UUID | None, action: str, target_type: str, target_id,
 
 
 def serialize(entry: AuditEntry) -> dict:
-    from app.models.base import iso
-
     return {
         "id": entry.id,
         "actorId": str(entry.actor_id) if entry.actor_id else None,

@@ -4,19 +4,17 @@ the Flask app context (Flask's own `celery_init_app` pattern)."""
 from __future__ import annotations
 
 from celery import Celery, Task
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+
+import celeryconfig
+from app.platform.logging_setup import clear_log_context
 
 
 def init_celery(app: Flask) -> Celery:
     """Build the Celery app for this Flask app (Flask's own `celery_init_app` pattern)."""
-    import celeryconfig
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            from flask import has_app_context
-
-            from app.platform.logging_setup import clear_log_context
-
             clear_log_context()  # ids of the previous task must not label this one's logs
             # Reuse a pushed context (eager mode, tests): a second one would get its own session.
 

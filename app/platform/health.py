@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 
 from app.extensions import db
+from app.jobs import service as jobs
 from app.jobs.state import WAITING, JobStatus
 from app.models import Job
+from app.platform.redis_client import get_redis
 
 WORKER_FRESH_SECONDS = 60
 WORKER_KEY_PREFIX = "jobsvc:worker:alive:"
@@ -25,14 +27,10 @@ def _check(probe) -> tuple[bool, str | None]:
 
 
 def _redis_ping() -> None:
-    from app.platform.redis_client import get_redis
-
     get_redis().ping()
 
 
 def live_workers() -> list[str]:
-    from app.platform.redis_client import get_redis
-
     return sorted(
         key.removeprefix(WORKER_KEY_PREFIX) for key in get_redis().scan_iter(WORKER_KEY_PREFIX + "*", count=100)
     )
@@ -77,8 +75,6 @@ def jobs_health() -> tuple[dict, int]:
 
 def canary_round_trip(user_id: uuid.UUID, timeout: float = 20.0) -> dict:
     """Push a no-op job through the whole pipeline and time it until it is completed."""
-    from app.jobs import service as jobs
-
     started = time.perf_counter()
     job, _ = jobs.create_job(user_id, "noop", {}, {"priority": 100})
     deadline = started + timeout

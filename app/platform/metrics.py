@@ -16,6 +16,7 @@ import time
 from collections import Counter
 
 from app.platform.background import start_once_per_process
+from app.platform.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ def configure(interval: float) -> None:
 def end_of_unit_of_work() -> None:
     """Called when a request, a task or a socket event ends (inside its app context)."""
     global _client
-    from app.platform.redis_client import get_redis
 
     try:
         _client = get_redis()
@@ -95,8 +95,6 @@ def flush() -> None:
         batch = dict(_pending)
         _pending.clear()
     try:
-        from app.platform.redis_client import get_redis
-
         client = _client if _client is not None else get_redis()
         pipe = client.pipeline(transaction=False)
         for (key, field), amount in batch.items():

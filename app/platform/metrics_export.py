@@ -13,6 +13,8 @@ from app.extensions import db
 from app.jobs.state import WAITING
 from app.models import Job, Notification
 from app.platform.metrics import PREFIX
+from app.platform.redis_client import get_redis
+from app.sockets.presence import connected_clients
 
 COUNTERS = {
     "jobs_created_total": "Jobs created",
@@ -97,7 +99,6 @@ def _gauges(redis):
     yield GaugeMetricFamily(
         "notifications_read_rate", "Share of stored notifications that are read", value=(read / total) if total else 0.0
     )
-    from app.sockets.presence import connected_clients
 
     yield GaugeMetricFamily(
         "websocket_connections_total", "Sockets connected to all web processes", value=connected_clients(redis)
@@ -105,8 +106,6 @@ def _gauges(redis):
 
 
 def render() -> bytes:
-    from app.platform.redis_client import get_redis
-
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SharedCollector(get_redis()))
     return generate_latest(registry)

@@ -13,6 +13,7 @@ import time
 from flask import current_app, request
 
 from app.errors import RateLimited
+from app.platform.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,6 @@ def _incr(name: str, identity: str, window: int) -> int | None:
     start, _ = _window(window)
     key = _key(name, identity, str(start))
     try:
-        from app.platform.redis_client import get_redis
-
         pipe = get_redis().pipeline()
         pipe.incr(key)
         pipe.expire(key, window + 1)
@@ -58,8 +57,6 @@ def hit(name: str, identity: str, limit: int, window: int) -> None:
 def _peek(name: str, identity: str, window: int) -> tuple[int, int]:
     start, retry_after = _window(window)
     try:
-        from app.platform.redis_client import get_redis
-
         value = get_redis().get(_key(name, identity, str(start)))
     except Exception as exc:
         log.warning("rate limit %s not checked: %s", name, type(exc).__name__)

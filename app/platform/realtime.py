@@ -17,6 +17,7 @@ import socketio as python_socketio
 from flask import current_app
 
 from app.extensions import socketio
+from app.platform import metrics
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,6 @@ def emit(event: str, data: dict, room: str) -> None:
     except Exception as exc:  # the client catches up through the REST API
         log.warning("socket event %s to %s dropped: %s", event, room, type(exc).__name__)
         return
-    from app.platform import metrics
 
     metrics.count_socket_message(event)
 

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.extensions import socketio
+from app.platform.realtime import CHANNEL
+from app.sockets import handlers
+from app.sockets.resync import resync_job_rooms
+from app.sockets.rooms import IndexedRedisManager
+
 # Bigger messages close the connection. Clients only send small JSON objects ({token}, {jobId}).
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
 # The subscription gets no read timeout: it blocks by design, and a timeout would make it
@@ -48,11 +54,6 @@ def init_socketio(app: Flask) -> None:
     Nothing connects here."""
     if not app.config.get("SOCKETIO_SERVER"):
         return
-    from app.extensions import socketio
-    from app.platform.realtime import CHANNEL
-    from app.sockets import handlers
-    from app.sockets.resync import resync_job_rooms
-    from app.sockets.rooms import IndexedRedisManager
 
     # Built here, not by Flask-SocketIO: it takes Redis options and `unix://` URLs (Flask-SocketIO
     # hands those to Kombu), and it indexes rooms (see rooms.py). It connects with the first client.

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
+from app.extensions import db
+from app.models import User
+
 # A JWT of ours is a few hundred bytes; anything much longer is not worth decoding.
 MAX_TOKEN_LENGTH = 4096
 
@@ -42,8 +45,5 @@ def verify_access_token(token: object) -> Identity | None:
 def _user_exists(user_id: uuid.UUID) -> bool:
     """One indexed look-up on a pooled connection, without an ORM session: this runs once per
     socket, thousands of times in a row when clients reconnect after a restart."""
-    from app.extensions import db
-    from app.models import User
-
     with db.engine.connect() as connection:
         return connection.execute(select(User.id).where(User.id == user_id)).first() is not None

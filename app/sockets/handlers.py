@@ -12,6 +12,9 @@ import uuid
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
+from app.extensions import db
+from app.jobs.announcements import serialize_job
+from app.models import Job
 from app.platform import metrics
 from app.platform.realtime import job_room, user_room
 from app.sockets import presence
@@ -87,8 +90,6 @@ def register(socketio) -> None:
         state.jobs.add(str(job_id))
         # The snapshot is read after joining: a transition committed meanwhile is then in it or
         # delivered as an event (possibly both), never lost between the two.
-        from app.extensions import db
-        from app.jobs.announcements import serialize_job
 
         db.session.refresh(job)
         return {"ok": True, "job": serialize_job(job)}
@@ -110,8 +111,6 @@ def register(socketio) -> None:
         log.error("socket handler failed: %s", exc, exc_info=exc)
         metrics.incr("websocket_errors_total")
         try:
-            from app.extensions import db
-
             db.session.rollback()
         except Exception as rollback_exc:
             log.debug("rollback after a socket error failed: %s", rollback_exc)
@@ -161,9 +160,6 @@ def _authenticated_state() -> presence.SocketState | None:
 
 def _own_job(job_id: uuid.UUID, user_id: str | None):
     """The job if it exists and belongs to the user (another user's job is "not found" too)."""
-    from app.extensions import db
-    from app.models import Job
-
     job = db.session.get(Job, job_id)
     return job if job is not None and str(job.user_id) == user_id else None
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
+from app.platform.redis_client import get_redis
+
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/"
@@ -140,8 +142,6 @@ def _close_transport(server, eio_sid: str) -> None:
 
 def publish_count() -> None:
     """Refresh this process's count in Redis (needs an app context)."""
-    from app.platform.redis_client import get_redis
-
     try:
         get_redis().set(NODE_KEY_PREFIX + NODE_ID, authenticated_count(), ex=int(NODE_TTL))
     except Exception as exc:  # Redis down: the count is stale until it is back
@@ -150,8 +150,6 @@ def publish_count() -> None:
 
 def unpublish_count() -> None:
     """Stop counting this process at once (graceful shutdown; needs an app context)."""
-    from app.platform.redis_client import get_redis
-
     try:
         get_redis().delete(NODE_KEY_PREFIX + NODE_ID)
     except Exception as exc:  # the key expires on its own
@@ -170,8 +168,6 @@ def _node_counts(redis) -> dict[str, str | None]:
 
 def websocket_health() -> tuple[dict, int]:
     """GET /api/health/websocket: authenticated sockets of all web processes together."""
-    from app.platform.redis_client import get_redis
-
     try:
         counts = _node_counts(get_redis())
     except Exception as exc:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, Unauthorized
 from app.extensions import db
 from app.models import User
+from app.models.base import iso
 
 _hasher = PasswordHasher()
 # Verifying against a real hash when the email is unknown keeps login timing uniform.
@@ -58,8 +59,6 @@ def authenticate(email: str, password: str) -> User:
 
 
 def serialize_user(user: User) -> dict:
-    from app.models.base import iso
-
     return {
         "id": str(user.id),
         "email": user.email,

@@ -7,16 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.extensions import db
+from app.files.artifacts import artifact_store, describe, write_artifact
+from app.models import Artifact, Job
 from tests.support.api import create_job, wait_for_job
 
 
 def _job_with_files(client, user, files: list[tuple[str, str, bytes]], expires_at=None) -> tuple[str, list[str]]:
     """A finished job of the caller's with artifacts written through the real store, listed in
     its result as a job handler lists them (several in one transaction, as a report does)."""
-    from app.extensions import db
-    from app.files.artifacts import describe, write_artifact
-    from app.models import Job
-
     # Due in an hour: no worker takes it while the test plays the handler's part.
     response = create_job(client, user["headers"], "test-probe", {"steps": 1}, options={"startAfter": 3600})
     job_id = response.get_json()["id"]
@@ -108,10 +107,6 @@ def test_an_expired_file_is_gone(client, user, ctx):
 
 
 def test_a_file_missing_from_the_store_is_gone(client, user, ctx):
-    from app.extensions import db
-    from app.files.artifacts import artifact_store
-    from app.models import Artifact
-
     job_id, (first_id, second_id) = _job_with_files(client, user, FILES)
     artifact_store().delete(db.session.get(Artifact, uuid.UUID(first_id)).storage_key)
     default = client.get(f"/api/jobs/{job_id}/artifact", headers=user["headers"])

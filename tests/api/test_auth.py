@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
+
+from flask_jwt_extended import create_access_token
 
 from tests.support.api import PASSWORD
 
@@ -101,10 +104,6 @@ def test_missing_tampered_and_alg_none_tokens_are_401(client, user):
 
 
 def test_expired_token_is_401(app, client, user):
-    from datetime import timedelta
-
-    from flask_jwt_extended import create_access_token
-
     with app.app_context():
         token = create_access_token(identity=user["id"], expires_delta=timedelta(seconds=-5))
     response = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})

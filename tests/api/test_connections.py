@@ -9,6 +9,9 @@ import uuid
 import pytest
 from sqlalchemy.engine import make_url
 
+from app.extensions import db
+from app.models import Connection
+
 SECRET = "s3cr3t-Pa55word"
 
 
@@ -25,8 +28,6 @@ def test_password_is_stored_encrypted_and_never_returned(client, user, ctx):
     assert body["dialect"] == "postgresql"
     listed = client.get("/api/connections", headers=user["headers"]).get_json()
     assert SECRET not in str(listed)
-    from app.extensions import db
-    from app.models import Connection
 
     stored = db.session.get(Connection, uuid.UUID(body["id"]))
     assert SECRET.encode() not in bytes(stored.url_encrypted)

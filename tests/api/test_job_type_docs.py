@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from app import create_app
 from app.api.job_type_docs import payload_component_name
+from app.extensions import api
+from app.jobs.registry import enabled_types
 
 
 def _document(app) -> dict:
@@ -12,8 +15,6 @@ def _document(app) -> dict:
 
 
 def test_every_enabled_type_has_its_payload_schema_in_the_document(app):
-    from app.jobs.registry import enabled_types
-
     document = _document(app)
     schemas = document["components"]["schemas"]
     with app.app_context():
@@ -46,9 +47,6 @@ def test_the_job_create_payload_points_at_each_types_schema(app):
 
 
 def test_test_only_types_are_documented_only_where_enabled(database):
-    from app import create_app
-    from app.extensions import api
-
     assert "TestProbePayload" in _document(create_app())["components"]["schemas"]
     # The spec object itself: apispec merges the shared API_SPEC_OPTIONS dict into every document
     # it renders, so a second app in one process would still serve the first one's components.

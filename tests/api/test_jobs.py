@@ -4,6 +4,7 @@ These tests run without a worker, so created jobs stay `queued` unless a test mo
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -52,8 +53,6 @@ def test_user_id_in_payload_is_ignored(client, user, other_user):
 
 
 def test_type_defaults_come_from_the_registry(client, user, tmp_path):
-    import sqlite3
-
     path = tmp_path / "db.sqlite"
     sqlite3.connect(path).close()
     connection = client.post(

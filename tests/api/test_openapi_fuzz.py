@@ -9,6 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from tests.support.api import register
+
 EXAMPLES_PER_OPERATION = 12
 # Depends on whether a worker answered lately, not on the request: covered by the operations tests.
 SKIPPED = {("GET", "/api/health/jobs")}
@@ -16,8 +18,6 @@ SKIPPED = {("GET", "/api/health/jobs")}
 
 @pytest.mark.slow
 def test_api_never_answers_5xx_and_matches_its_schema(app):
-    from tests.support.api import register
-
     headers = register(app.test_client())["headers"]
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     failures: list[str] = []

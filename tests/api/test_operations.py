@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+from openapi_spec_validator import validate
+
+from app import create_app
 from tests.support.api import create_job, wait_for_job
 
 
@@ -30,8 +33,6 @@ def test_jobs_health_reports_queue_and_workers(client, user, worker):
 
 
 def test_jobs_health_is_503_when_redis_is_unreachable(app, database):
-    from app import create_app
-
     broken = create_app({"REDIS_URL": "redis://127.0.0.1:1/0"})
     response = broken.test_client().get("/api/health/jobs")
     assert response.status_code == 503
@@ -95,7 +96,6 @@ def test_openapi_document_lists_every_endpoint(client):
     ):
         assert path in paths, path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    from openapi_spec_validator import validate
 
     validate(spec)
 

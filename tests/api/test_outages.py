@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
 from app import create_app
+from app.extensions import db
+from app.jobs.sweeps import release_due_jobs
+from app.models import Job
 from tests.support.api import create_job
 
 DEAD_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:1/nowhere"
@@ -25,12 +30,6 @@ def test_postgres_down_is_503_with_retry_after(user):
 def test_a_job_created_while_redis_is_down_is_kept_and_sent_by_the_sweep(user, ctx):
     """The job is committed (202) although the broker is unreachable; the release sweep sends it
     once Redis answers again."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.jobs.sweeps import release_due_jobs
-    from app.models import Job
-
     broken = create_app({"REDIS_URL": DEAD_REDIS})
     response = create_job(broken.test_client(), user["headers"])
     assert response.status_code == 202

@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from app.extensions import db
+from app.files.purge import purge_artifacts
+from app.models import Artifact
 from tests.support.api import create_job, register
+from tests.support.web import start_web
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 CSV_BODY = b"sku,qty\nA1,3\nB2,5\n"
@@ -188,10 +192,6 @@ def test_expired_uploads_are_gone_and_purged(app, client, user):
     expired_id = upload_raw(client, user["headers"], CSV_BODY).get_json()["id"]
     kept_id = upload_raw(client, user["headers"], CSV_BODY).get_json()["id"]
     with app.app_context():
-        from app.extensions import db
-        from app.files.purge import purge_artifacts
-        from app.models import Artifact
-
         db.session.get(Artifact, uuid.UUID(expired_id)).expires_at = datetime.now(UTC) - timedelta(minutes=1)
         db.session.commit()
         assert_error(client.get(f"/api/uploads/{expired_id}", headers=user["headers"]), 404, "not_found")
@@ -213,8 +213,6 @@ def test_openapi_documents_the_upload_body_and_answers(client):
 
 def test_real_server_takes_chunked_uploads_and_cuts_off_large_ones():
     """eventlet decodes chunked bodies without telling Werkzeug; the cap still applies."""
-    from tests.support.web import start_web
-
     server = start_web({"UPLOAD_MAX_BYTES": "65536"}, name="web-uploads")
     try:
         token = register(requests_client(server))["token"]

@@ -6,11 +6,14 @@ Skipped when Playwright or Chromium is missing (see tests/e2e/conftest.py)."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.support.api import register
 
 # The README's screenshots are refreshed only when asked (UPDATE_SCREENSHOTS=1), so that a test
 # run never changes tracked files; otherwise they go to a temporary folder.
@@ -126,8 +129,6 @@ def test_journey(browser, site, worker, beat, shop_db):
 
 def test_without_socket_client_the_pages_poll(browser, site, client):
     """No socket.io client (no Node.js at setup): the header says so and the pages poll."""
-    from tests.support.api import register
-
     account = register(client)
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
@@ -147,8 +148,6 @@ def test_without_socket_client_the_pages_poll(browser, site, client):
 
 
 def test_an_export_is_downloaded_from_the_job_page(browser, site, worker, shop_db):
-    import sqlite3
-
     with sqlite3.connect(shop_db) as conn:
         conn.executemany(
             "INSERT INTO customers (id, email, name) VALUES (?, ?, ?)", [(1, "a@x.io", 'Ann, "A"'), (2, "b@x.io", None)]

@@ -7,15 +7,15 @@ import re
 
 import pytest
 
+from app import create_app, web
+from app.web import register_web
+
 PAGES = ["/login", "/signup", "/jobs", "/jobs/00000000-0000-0000-0000-000000000001", "/connections", "/preferences"]
 
 
 @pytest.fixture(scope="module")
 def pages(database):
     """An app of its own: blueprints cannot be added to the shared one once it served requests."""
-    from app import create_app
-    from app.web import register_web
-
     app = create_app()
     if "web" not in app.blueprints:
         register_web(app)
@@ -45,8 +45,6 @@ def test_unknown_job_id_is_404(pages):
 
 
 def test_socket_client_served_or_replaced(pages, monkeypatch, tmp_path):
-    from app import web
-
     if web.SOCKET_IO_CLIENT.is_file():
         body = pages.get("/vendor/socket.io.min.js").get_data(as_text=True)
         assert "io" in body and len(body) > 10_000

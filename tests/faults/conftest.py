@@ -12,7 +12,11 @@ import uuid
 
 import pytest
 
+from app import create_app
+from app.extensions import db
+from app.platform import realtime
 from tests.faults.harness import FAULT_ENV, RedisServer
+from tests.support.api import register
 
 
 def pytest_configure(config):
@@ -32,8 +36,6 @@ def pytest_collection_modifyitems(config, items):
 def _own_socket_emitter(monkeypatch):
     """The socket emitter is cached per process, not per Redis URL: without this, the first fault
     test would leave this process publishing to a private Redis that no longer exists."""
-    from app.platform import realtime
-
     monkeypatch.setattr(realtime, "_external", None)
 
 
@@ -50,9 +52,6 @@ def private_redis(tmp_path):
 def fault_app(private_redis, database):
     """(app, client, env, account) on the private Redis and the session's database: only the
     processes this test starts (given `env`) can take its jobs."""
-    from app import create_app
-    from tests.support.api import register
-
     app = create_app({"REDIS_URL": private_redis.url})
     app.config["TESTING"] = True
     env = {**FAULT_ENV, "REDIS_URL": private_redis.url}
@@ -60,7 +59,6 @@ def fault_app(private_redis, database):
         client = app.test_client()
         account = register(client, email=f"fault-{uuid.uuid4().hex[:8]}@example.com")
         yield app, client, env, account
-        from app.extensions import db
 
         db.session.remove()
         db.engine.dispose()

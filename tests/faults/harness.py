@@ -8,6 +8,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import DeadLetter, Job, JobExecution
 from scripts import services
 
 FINAL = ("completed", "failed", "cancelled")
@@ -71,11 +75,6 @@ def create_jobs(client, headers, count: int, payload: dict, options: dict | None
 
 def job_rows(job_ids) -> dict[str, tuple]:
     """{id: (status, attempts, worker)} read straight from PostgreSQL."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import Job
-
     db.session.expire_all()
     wanted = [uuid.UUID(str(job_id)) for job_id in job_ids]
     rows = db.session.execute(select(Job.id, Job.status, Job.attempts, Job.worker).where(Job.id.in_(wanted))).all()
@@ -104,11 +103,6 @@ def wait_all_final(job_ids, timeout: float, on_tick=None) -> dict[str, tuple]:
 
 def completed_executions(job_ids) -> dict[str, tuple[int, int]]:
     """{id: (executions, executions that completed)} from the test-probe's own records."""
-    from sqlalchemy import func, select
-
-    from app.extensions import db
-    from app.models import JobExecution
-
     wanted = [uuid.UUID(str(job_id)) for job_id in job_ids]
     rows = db.session.execute(
         select(
@@ -150,11 +144,6 @@ def check_exactly_once(job_ids, rows: dict[str, tuple]) -> dict:
 
 
 def dead_lettered(job_ids) -> set[str]:
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import DeadLetter
-
     wanted = [uuid.UUID(str(job_id)) for job_id in job_ids]
     found = db.session.scalars(select(DeadLetter.job_id).where(DeadLetter.job_id.in_(wanted))).all()
     db.session.commit()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from app import create_app
 from tests.support.api import register
 
 DEAD_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:1/nowhere"
 
 
 def test_jobs_health_during_a_redis_outage_is_503_with_retry_after(private_redis, database):
-    from app import create_app
-
     client = create_app({"REDIS_URL": private_redis.url}).test_client()
     private_redis.stop()
     response = client.get("/api/health/jobs")
@@ -22,8 +21,6 @@ def test_jobs_health_during_a_redis_outage_is_503_with_retry_after(private_redis
 
 def test_job_creation_during_a_redis_outage_is_accepted(private_redis, database):
     """The job is committed to PostgreSQL first, so a broker outage is no reason to refuse it."""
-    from app import create_app
-
     client = create_app({"REDIS_URL": private_redis.url}).test_client()
     account = register(client, email=f"r-{uuid.uuid4().hex[:8]}@example.com")
     private_redis.stop()
@@ -33,8 +30,6 @@ def test_job_creation_during_a_redis_outage_is_accepted(private_redis, database)
 
 
 def test_logins_during_a_database_outage_do_not_lock_the_account(private_redis, database):
-    from app import create_app
-
     good = create_app({"REDIS_URL": private_redis.url}).test_client()
     account = register(good, email=f"lock-{uuid.uuid4().hex[:8]}@example.com")
     broken = create_app({"REDIS_URL": private_redis.url, "SQLALCHEMY_DATABASE_URI": DEAD_POSTGRES}).test_client()

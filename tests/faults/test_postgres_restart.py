@@ -9,9 +9,14 @@ import uuid
 from collections import Counter
 
 import pytest
+from flask_migrate import upgrade
 
+from app import create_app
+from app.extensions import db
+from scripts import services
 from tests.faults.harness import FAULT_ENV, Figures, check_exactly_once, create_jobs, job_rows, wait_all_final
 from tests.support import processes
+from tests.support.api import register
 
 OUTAGE_SECONDS = 8
 PAYLOAD = {"steps": 4, "stepSeconds": 0.25}
@@ -21,8 +26,6 @@ OPTIONS = {"retryLimit": 5, "retryDelay": 0}
 @pytest.fixture()
 def private_postgres(tmp_path):
     """An embedded PostgreSQL (pgserver, unix socket in its data folder) this test may restart."""
-    from scripts import services
-
     pgdata = tmp_path / "pgdata"
     holder = {"service": services.start_embedded_postgres(pgdata, "faults")}
 
@@ -36,11 +39,6 @@ def private_postgres(tmp_path):
 
 @pytest.fixture()
 def pg_fault_app(private_postgres, private_redis):
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from tests.support.api import register
-
     url = private_postgres["service"].url.replace("postgresql://", "postgresql+psycopg2://", 1)
     app = create_app({"REDIS_URL": private_redis.url, "SQLALCHEMY_DATABASE_URI": url})
     app.config["TESTING"] = True
@@ -50,7 +48,6 @@ def pg_fault_app(private_postgres, private_redis):
         client = app.test_client()
         account = register(client, email=f"pg-{uuid.uuid4().hex[:8]}@example.com")
         yield app, client, env, account
-        from app.extensions import db
 
         db.session.remove()
         db.engine.dispose()

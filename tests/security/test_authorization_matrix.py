@@ -13,11 +13,15 @@ import re
 import uuid
 from datetime import timedelta
 
+import jwt as pyjwt
 import pytest
 import socketio
+from flask_jwt_extended import create_access_token
 
+from app.extensions import db
+from app.models.job import DeadLetter
 from tests.sockets.conftest import AUTH_TIMEOUT, open_socket, web  # noqa: F401  (fixtures)
-from tests.support.api import create_job, register
+from tests.support.api import create_job, login, register
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PUBLIC = re.compile(r"^(/api/auth/register|/api/auth/login|/api/health.*|/metrics|/api/docs.*|/api/openapi\.json)$")
@@ -76,9 +80,6 @@ def world(app):
     # A dead letter of the owner's job, written directly: making a job fail for good needs a worker
     # and retries, and only the admin-only redrive endpoint takes its id.
     with app.app_context():
-        from app.extensions import db
-        from app.models.job import DeadLetter
-
         letter = DeadLetter(
             job_id=uuid.UUID(job_id), user_id=uuid.UUID(owner["id"]), job_type="test-probe", error="matrix", attempts=1
         )
@@ -129,13 +130,10 @@ def call(world, method, template, path, headers):
 
 
 def bad_tokens(app, owner, stranger) -> dict[str, str]:
-    from flask_jwt_extended import create_access_token
-
     header, payload, signature = owner["token"].split(".")
     claims = unb64(payload)
     with app.app_context():
         expired = create_access_token(identity=owner["id"], expires_delta=timedelta(seconds=-30))
-    import jwt as pyjwt
 
     return {
         "expired": expired,
@@ -228,8 +226,6 @@ def test_non_admin_is_403_on_every_admin_endpoint_and_admin_is_let_in(app, world
     try:
         admin = register(client, email="admin@example.com")
     except AssertionError:
-        from tests.support.api import login
-
         admin = login(client, "admin@example.com")
     failures = []
     admin_ops = [op for op in world["operations"] if op[1].startswith("/api/admin/")]

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from tests.support.api import register
+from app.extensions import db
+from tests.support.api import login, register
 
 SEEN = {"requests": 0, "5xx": []}
 
@@ -153,8 +154,6 @@ _ADMIN: dict = {}
 
 def _admin(app):
     if not _ADMIN:
-        from tests.support.api import login
-
         client = app.test_client()
         try:
             _ADMIN.update(register(client, email="admin@example.com"))
@@ -181,8 +180,6 @@ def test_sql_like_strings_are_stored_and_returned_verbatim(api, app, owner, name
     for email in (name, f"x{name}@example.com"):
         assert_error(api("POST", "/api/auth/login", json={"email": email, "password": name}), 400, 401)
     with app.app_context():
-        from app.extensions import db
-
         tables = set(inspect(db.engine).get_table_names())
         assert {"jobs", "users", "notifications", "dead_letters"} <= tables
         db.session.remove()

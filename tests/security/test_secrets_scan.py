@@ -21,6 +21,7 @@ import redis as redis_lib
 from celery import Celery
 from sqlalchemy import or_, select
 
+import celeryconfig
 from app.extensions import db
 from app.models import EmailDelivery, Notification
 from app.models.audit import AuditEntry
@@ -39,8 +40,6 @@ def _secret(label: str) -> str:
 @pytest.fixture(scope="module")
 def pipeline(app, private_redis_url):
     """SMTP server + worker (with SMTP_URL) + beat on the private broker."""
-    import celeryconfig
-
     redis_lib.Redis.from_url(private_redis_url).flushdb()
     with SmtpServer() as mailbox:
         env = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -49,8 +50,6 @@ def test_connect_with_a_bad_token_is_refused(open_socket, app, user, kind):
 
 
 def test_token_of_a_deleted_user_is_refused(open_socket, app):
-    import uuid
-
     client = open_socket(connect=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(short_token(app, str(uuid.uuid4()), 60))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import socketio
 
@@ -58,7 +59,6 @@ def test_disconnect_cost_does_not_grow_with_the_number_of_sockets():
         manager.basic_enter_room(f"s{i}", "/", None, eio_sid=f"e{i}")
         manager.basic_enter_room(f"s{i}", "/", f"s{i}", eio_sid=f"e{i}")
         manager.basic_enter_room(f"s{i}", "/", "user:1")
-    import time
 
     started = time.perf_counter()
     for i in range(20_000):

@@ -16,7 +16,7 @@ import requests
 import websocket
 
 from app.sockets.presence import PUBLISH_EVERY
-from tests.sockets.clients import wait_for_count
+from tests.sockets.clients import RecordingClient, wait_for_count
 from tests.sockets.conftest import AUTH_TIMEOUT
 from tests.support.api import create_job
 from tests.support.processes import ROOT
@@ -133,8 +133,6 @@ def test_a_raw_client_ignoring_the_disconnect_still_loses_its_connection(web):
 
 
 def test_sigterm_closes_sockets_and_stops_being_counted(redis_client, user):
-    from tests.sockets.clients import RecordingClient
-
     server = start_web(name="web-term")
     socket = RecordingClient(server.url)
     try:
@@ -162,8 +160,6 @@ def _wait_for_node_key(redis_client, pid: int, timeout: float = 10) -> str:
 
 def test_threading_mode_serves_the_same_events(client, user, worker):
     """WEBSOCKET_ASYNC_MODE=threading (development) relays a worker's events as eventlet does."""
-    from tests.sockets.clients import RecordingClient
-
     server = start_web({"WEBSOCKET_ASYNC_MODE": "threading"}, name="web-threading")
     socket = RecordingClient(server.url, transports=("polling", "websocket"))
     try:

@@ -21,6 +21,10 @@ from urllib.parse import quote, urlencode
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 HOST = "127.0.0.1"
 # recipient address -> an SMTP reply ("451 4.3.0 Try later") to refuse it with, or None to accept.
@@ -179,11 +183,6 @@ def free_port() -> int:
 
 def server_tls_context(directory: Path) -> ssl.SSLContext:
     """A server context with a fresh self-signed certificate for localhost / 127.0.0.1."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)

@@ -11,7 +11,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from app.extensions import db
+from app.files.artifacts import artifact_store
+from app.models import Artifact, Job
 from tests.support.api import create_job, wait_for_job
 
 
@@ -31,9 +35,6 @@ def _job(user_id: str, type_: str, status: str, created: datetime, seconds: floa
 
 
 def _insert(app, jobs: list[dict]) -> None:
-    from app.extensions import db
-    from app.models import Job
-
     with app.app_context():
         db.session.add_all(Job(**job) for job in jobs)
         db.session.commit()
@@ -63,9 +64,6 @@ def _artifact(app, client, account, job: dict, index: int) -> bytes:
         assert response.headers["Content-Type"] == artifact["contentType"]
         assert artifact["filename"] in response.headers["Content-Disposition"]
         return response.get_data()
-    from app.extensions import db
-    from app.files.artifacts import artifact_store
-    from app.models import Artifact
 
     with app.app_context():
         row = db.session.get(Artifact, uuid.UUID(artifact["id"]))
@@ -155,11 +153,6 @@ def test_all_users_is_for_admins_only(client, user, worker):
 
 
 def test_an_admin_report_counts_every_users_jobs(app, client, user, other_user, admin, worker):
-    from sqlalchemy import func, select
-
-    from app.extensions import db
-    from app.models import Job
-
     day1, day2 = _days()
     marker = f"fixture-{secrets.token_hex(4)}"  # a type only this test uses: exact figures
     _insert(

@@ -7,24 +7,30 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from datetime import timedelta as td
 from types import SimpleNamespace
 
 import pytest
+
+import celeryconfig
+from app.extensions import db
+from app.files import purge as maintenance
+from app.files.artifacts import LocalArtifactStore, artifact_store, write_artifact
+from app.files.purge import purge_artifacts
+from app.jobs.sweeps import purge_old_jobs
+from app.models import Artifact, Job
+from app.users.service import create_user
+from workers import maintenance as tasks
 
 DAY = 24 * 3600
 
 
 @pytest.fixture()
 def owner(ctx):
-    from app.users.service import create_user
-
     return create_user(f"purge-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery staple")
 
 
 def _job(owner, completed_days_ago: float | None = None):
-    from app.extensions import db
-    from app.models import Job
-
     completed = datetime.now(UTC) - timedelta(days=completed_days_ago) if completed_days_ago is not None else None
     job = Job(
         user_id=owner.id,
@@ -41,9 +47,6 @@ def _job(owner, completed_days_ago: float | None = None):
 
 
 def _artifact(owner, job, kind="export", expires_in=timedelta(days=1), body=b"data"):
-    from app.extensions import db
-    from app.files.artifacts import write_artifact
-
     with write_artifact(
         user_id=owner.id,
         job_id=job.id if job else None,
@@ -61,8 +64,6 @@ def _artifact(owner, job, kind="export", expires_in=timedelta(days=1), body=b"da
 
 def _file(owner, name: str, age_seconds: float) -> str:
     """A file in the store that no row names, last written `age_seconds` ago."""
-    from app.files.artifacts import artifact_store
-
     key = f"{owner.id}/{name}"
     path = artifact_store().path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,20 +75,11 @@ def _file(owner, name: str, age_seconds: float) -> str:
 
 def _exists(artifact) -> tuple[bool, bool]:
     """(row still there, file still there)"""
-    from app.extensions import db
-    from app.files.artifacts import artifact_store
-    from app.models import Artifact
-
     db.session.expire_all()
     return db.session.get(Artifact, artifact.id) is not None, artifact_store().exists(artifact.storage_key)
 
 
 def test_expired_artifacts_and_those_of_purged_jobs_go_the_rest_stays(owner):
-    from app.extensions import db
-    from app.files.artifacts import artifact_store
-    from app.files.purge import purge_artifacts
-    from app.models import Job
-
     job = _job(owner)
     expired = _artifact(owner, job, expires_in=timedelta(seconds=-1))
     current = _artifact(owner, job)
@@ -122,16 +114,11 @@ def test_expired_artifacts_and_those_of_purged_jobs_go_the_rest_stays(owner):
 
 
 def test_purging_old_jobs_leaves_their_files_to_the_artifact_sweep(owner, app):
-    from app.files.purge import purge_artifacts
-    from app.jobs.sweeps import purge_old_jobs
-
     retention = app.config["JOB_RETENTION_DAYS"]
     old = _artifact(owner, _job(owner, completed_days_ago=retention + 1), expires_in=timedelta(days=30))
     recent = _artifact(owner, _job(owner, completed_days_ago=0), expires_in=timedelta(days=30))
 
     assert purge_old_jobs() >= 1
-    from app.extensions import db
-    from app.models import Artifact
 
     db.session.expire_all()
     row = db.session.get(Artifact, old.id)
@@ -144,8 +131,6 @@ def test_purging_old_jobs_leaves_their_files_to_the_artifact_sweep(owner, app):
 
 
 def test_the_sweep_works_through_many_batches(owner, monkeypatch):
-    from app.files import purge as maintenance
-
     monkeypatch.setattr(maintenance, "ARTIFACT_PURGE_BATCH", 3)
     job = _job(owner)
     expired = [_artifact(owner, job, expires_in=timedelta(minutes=-5), body=b"x" * n) for n in range(10)]
@@ -156,9 +141,6 @@ def test_the_sweep_works_through_many_batches(owner, monkeypatch):
 
 
 def test_a_file_that_cannot_be_deleted_keeps_its_row(owner, monkeypatch):
-    from app.files import purge as maintenance
-    from app.files.artifacts import LocalArtifactStore
-
     job = _job(owner)
     stuck = _artifact(owner, job, expires_in=timedelta(seconds=-1))
     real_delete = LocalArtifactStore.delete
@@ -177,11 +159,6 @@ def test_a_file_that_cannot_be_deleted_keeps_its_row(owner, monkeypatch):
 
 
 def test_beat_runs_the_artifact_sweep_hourly():
-    from datetime import timedelta as td
-
-    import celeryconfig
-    from workers import maintenance as tasks
-
     entry = celeryconfig._beat_schedule(td(seconds=1))["purge-artifacts"]
     assert entry["task"] == tasks.purge_artifacts.name == "maintenance.purge_artifacts"
     assert entry["schedule"] == td(hours=1)

@@ -15,6 +15,14 @@ import pymysql
 import pytest
 from sqlalchemy.engine import make_url
 
+from app.connections import crypto
+from app.connections.introspection import introspect
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.files.artifacts import artifact_store
+from app.jobs.registry import JOB_TYPES
+from app.jobtypes.backup_connection.payload import check_tables_exist
+from app.models import Artifact, Connection, SchemaCache
 from tests.support.api import create_job, wait_for_job
 
 NASTY_TEXT = 'O\'Brien \\ back\\slash "dq" `bt` %s %(x)s\nnew line\ttab \u00e9 \u65e5\u672c\u8a9e \U0001f600'
@@ -46,10 +54,6 @@ def _download(app, client, user, job: dict) -> bytes:
         assert artifact["filename"] in response.headers["Content-Disposition"]
         body = response.get_data()
     else:
-        from app.extensions import db
-        from app.files.artifacts import artifact_store
-        from app.models import Artifact
-
         with app.app_context():
             row = db.session.get(Artifact, uuid.UUID(artifact["id"]))
             assert row.kind == "backup" and str(row.job_id) == job["id"]
@@ -61,8 +65,6 @@ def _download(app, client, user, job: dict) -> bytes:
 
 
 def _introspect(url: str, rename_schema: dict | None = None) -> list[dict]:
-    from app.connections.introspection import introspect
-
     tables = introspect(url)["tables"]
     for table in tables:  # a MySQL restore goes into a database of another name
         table["schema"] = (rename_schema or {}).get(table["schema"], table["schema"])
@@ -241,11 +243,6 @@ def test_unknown_tables_fail_the_job_with_their_names(client, user, worker, pg_d
 
 def test_unknown_tables_in_the_cached_schema_answer_400(ctx, client, user, pg_databases):
     """The creation-time check (the job type's check_access hook) against the cached schema."""
-    from app.errors import ValidationFailed
-    from app.extensions import db
-    from app.jobtypes.backup_connection.payload import check_tables_exist
-    from app.models import SchemaCache
-
     source = pg_databases()
     _fill_postgres(source)
     connection_id = _connection(client, user, source)
@@ -266,7 +263,6 @@ def test_unknown_tables_in_the_cached_schema_answer_400(ctx, client, user, pg_da
         "payload": {"tables": ["Not in the connection's schema (rebuild it if they were just created): 'ghost'"]}
     }
     check_tables_exist(uuid.UUID(user["id"]), {**payload, "tables": ["public.customers"]})
-    from app.jobs.registry import JOB_TYPES
 
     if JOB_TYPES["backup-connection"].check_access is not None:  # wired in the registry
         response = create_job(client, user["headers"], "backup-connection", payload)
@@ -276,10 +272,6 @@ def test_unknown_tables_in_the_cached_schema_answer_400(ctx, client, user, pg_da
 def test_the_service_database_is_never_backed_up(app, client, user, worker):
     """A URL naming our database through an alias the creation check could not see (stored
     directly here) is refused by the job before it reads anything."""
-    from app.connections import crypto
-    from app.extensions import db
-    from app.models import Connection
-
     # Stored URLs name their driver (the API normalises them); so does this one.
     own = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+psycopg2")
     with app.app_context():

@@ -8,17 +8,16 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy import select
 
+from app import create_app
+from app.extensions import db
+from app.models import Job, JobExecution
 from tests.support import processes
 from tests.support.api import create_job, wait_for_job
 
 
 def _executions(ctx, job_id: str) -> list[tuple[int, bool]]:
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import JobExecution
-
     db.session.expire_all()
     rows = db.session.execute(
         select(JobExecution.attempt, JobExecution.completed).where(JobExecution.job_id == uuid.UUID(job_id))
@@ -100,8 +99,6 @@ def test_start_after_runs_the_job_once_due(client, user, worker, beat):
 def private_queue(private_redis_url):
     """An app and an environment on a Redis database of their own, so that only the worker
     processes a test starts can take its jobs."""
-    from app import create_app
-
     # Not flushed between tests: the test process caches its queue declarations, and a flush
     # would drop the bindings until a worker declares them again.
     url = private_redis_url
@@ -112,11 +109,6 @@ def private_queue(private_redis_url):
 
 def test_priority_orders_waiting_jobs(private_queue, user, ctx):
     """Jobs queued while no worker runs are then taken highest priority first."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import Job
-
     client, env = private_queue
     priorities = [0, 50, 100, 10, 90, 30, 70]
     ids = {}

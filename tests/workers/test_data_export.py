@@ -16,9 +16,14 @@ from pathlib import Path
 import psycopg2
 import pymysql
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from app import create_app
+from app.extensions import db
 from app.jobtypes.data_export.query_guard import QueryRefused, check_query
+from app.jobtypes.data_export.sql_lexer import DIALECTS
+from app.models import Artifact
 from tests.support import processes
 from tests.support.api import create_job, wait_for_job
 
@@ -167,11 +172,6 @@ def _finished_export(client, user, connection_id, query=QUERY, fmt="csv", timeou
 
 def _artifact_rows(job_id: str) -> list:
     """The artifact rows of a job (needs an app context: the `ctx` fixture or a private app)."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import Artifact
-
     db.session.expire_all()
     return db.session.scalars(select(Artifact).where(Artifact.job_id == uuid.UUID(job_id))).all()
 
@@ -333,8 +333,6 @@ GUARD_CASES = [
 
 @pytest.mark.parametrize(("dialect", "query", "expected"), GUARD_CASES)
 def test_the_guard_reads_each_dialect_as_its_database_does(dialect, query, expected):
-    from app.jobtypes.data_export.sql_lexer import DIALECTS
-
     if expected is QueryRefused:
         with pytest.raises(QueryRefused):
             check_query(query, DIALECTS[dialect])
@@ -389,8 +387,6 @@ def test_a_query_error_is_reported_as_the_database_says(client, user, worker, po
 @pytest.fixture(scope="module")
 def impatient_worker(private_redis_url):
     """A worker whose exports may run one second per statement, on a Redis database of its own."""
-    from app import create_app
-
     app = create_app({"REDIS_URL": private_redis_url})
     env = {"REDIS_URL": private_redis_url, "EXPORT_STATEMENT_TIMEOUT_SECONDS": "1"}
     worker = processes.start_worker(

@@ -18,6 +18,7 @@ import redis as redis_lib
 from celery import Celery
 from sqlalchemy import select
 
+import celeryconfig
 from app.extensions import db
 from app.models import EmailDelivery
 from tests.support import processes
@@ -79,8 +80,6 @@ def _busy_mailboxes(recipient: str) -> str | None:
 def pipeline(app, private_redis_url):
     """An SMTP server and a worker with SMTP_URL on this session's private Redis database;
     yields (worker environment, mailbox, a Celery client of that broker)."""
-    import celeryconfig
-
     redis_lib.Redis.from_url(private_redis_url).flushdb()
     with SmtpServer(refuse=_busy_mailboxes) as mailbox:
         env = {

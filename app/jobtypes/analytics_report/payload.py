@@ -4,6 +4,9 @@ import uuid
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.errors import Forbidden
+from app.users.service import get_user
+
 
 class AnalyticsReportPayload(Schema):
     class Meta:
@@ -23,8 +26,6 @@ def check_access(user_id: uuid.UUID, payload: dict) -> None:
     """`allUsers` reports on everyone's jobs: administrators only (403 for anyone else)."""
     if not payload.get("allUsers"):
         return
-    from app.errors import Forbidden
-    from app.users.service import get_user
 
     user = get_user(user_id)
     if user is None or user.role != "admin":

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import URL, Connection
 
+from app.connections.introspection import introspect, short_lived_engine
 from app.connections.service import CONNECT_TIMEOUT_SECONDS, connection_url, job_connection, refuse_own_database
 from app.extensions import db
 from app.files.artifacts import describe, write_artifact
@@ -36,8 +37,6 @@ def run(ctx) -> dict:
 
 
 def run_backup(ctx, connection_id: uuid.UUID, include_data: bool, requested: list[str]) -> dict:
-    from app.connections.introspection import introspect
-
     connection = job_connection(ctx.user_id, connection_id)
     url, label = connection_url(connection), connection.name
     db.session.rollback()  # hold no transaction on our database while reading theirs
@@ -137,8 +136,6 @@ def _tables_with_data(tables: list[dict], requested: list[str], url: URL) -> lis
 
 def _engine(url: URL):
     """A short-lived engine on the user's database, as the introspection opens it (SQLite read-only)."""
-    from app.connections.introspection import short_lived_engine
-
     return short_lived_engine(url, CONNECT_TIMEOUT_SECONDS)
 
 

@@ -6,6 +6,11 @@ import uuid
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.jobtypes.backup_connection.tables import describe_unknown, resolve_tables
+from app.models import SchemaCache
+
 
 class BackupConnectionPayload(Schema):
     class Meta:
@@ -31,10 +36,6 @@ def check_tables_exist(user_id: uuid.UUID, payload: dict) -> None:
     created since the last rebuild is found once the schema is rebuilt."""
     if not payload.get("includeData") or not payload.get("tables"):
         return
-    from app.errors import ValidationFailed
-    from app.extensions import db
-    from app.jobtypes.backup_connection.tables import describe_unknown, resolve_tables
-    from app.models import SchemaCache
 
     cache = db.session.get(SchemaCache, uuid.UUID(str(payload["connectionId"])))
     if cache is None:

@@ -4,6 +4,8 @@ import uuid
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.files.uploads import require_owned_upload
+
 
 class BulkImportPayload(Schema):
     class Meta:
@@ -22,8 +24,6 @@ class BulkImportPayload(Schema):
 
 def check_access(user_id: uuid.UUID, payload: dict) -> None:
     """The upload must be the caller's: another user's upload is a 404, like their connection."""
-    from app.files.uploads import require_owned_upload
-
     require_owned_upload(user_id, payload)
 
 

@@ -4,6 +4,12 @@ import uuid
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.jobtypes.data_export.query_guard import QueryRefused, check_query
+from app.jobtypes.data_export.sql_lexer import DIALECTS
+from app.models import Connection
+
 
 class DataExportPayload(Schema):
     class Meta:
@@ -21,12 +27,6 @@ class DataExportPayload(Schema):
 def check_access(user_id: uuid.UUID, payload: dict) -> None:
     """Refuse anything but one read-only query before the job exists (400), with the lexing
     rules of the connection's dialect; the worker checks again with the session's settings."""
-    from app.errors import ValidationFailed
-    from app.extensions import db
-    from app.jobtypes.data_export.query_guard import QueryRefused, check_query
-    from app.jobtypes.data_export.sql_lexer import DIALECTS
-    from app.models import Connection
-
     connection = db.session.get(Connection, uuid.UUID(str(payload["connectionId"])))
     dialect = DIALECTS.get(connection.dialect if connection else "", DIALECTS["postgresql"])
     try:

@@ -9,6 +9,7 @@ number of rows. A cancelled job interrupts a query that is still running on the 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 import uuid
@@ -16,6 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+import psycopg2.errors
+import pymysql
+from pymysql.constants import CLIENT
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
@@ -116,8 +120,6 @@ def _raise_if_cancelled(cancelled: threading.Event) -> None:
 
 @contextmanager
 def _postgres_rows(conn, url: URL, query: str, timeout_seconds: int, cancelled: threading.Event):
-    import psycopg2.errors
-
     conn.autocommit = False
     with conn.cursor() as setup:
         setup.execute("SET TRANSACTION READ ONLY")
@@ -157,9 +159,6 @@ _MYSQL_READ_ONLY_TRANSACTION = 1792
 
 @contextmanager
 def _mysql_rows(conn, url: URL, query: str, timeout_seconds: int, cancelled: threading.Event):
-    import pymysql
-    from pymysql.constants import CLIENT
-
     if conn.client_flag & CLIENT.MULTI_STATEMENTS:
         raise JobError("This connection allows several statements per query (client_flag); exports refuse it")
     with conn.cursor() as setup:
@@ -223,8 +222,6 @@ def _mysql_kill_query(url: URL, thread_id: int) -> None:
 
 @contextmanager
 def _sqlite_rows(conn, url: URL, query: str, timeout_seconds: int, cancelled: threading.Event):
-    import sqlite3
-
     # The file is already opened read-only (mode=ro); query_only also refuses writes to
     # temporary tables and anything an attached database could offer.
     conn.execute("PRAGMA query_only = ON")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
 
+from app.connections.introspection import introspect
 from app.connections.service import connection_url, job_connection, refuse_own_database
 from app.extensions import db
 from app.models import SchemaCache
@@ -21,8 +22,6 @@ def run(ctx) -> dict:
 
 def rebuild(ctx, connection_id: uuid.UUID) -> dict:
     """DESIGN.md's four steps: validate, fetch, process, complete."""
-    from app.connections.introspection import introspect
-
     ctx.progress(1, STEPS, "Validating connection...")
     url = connection_url(job_connection(ctx.user_id, connection_id))
     db.session.rollback()  # do not hold a transaction on our database while reading theirs
