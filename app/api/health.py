@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from marshmallow import EXCLUDE, Schema, fields
 
 from app.api.blueprint import Blueprint
