@@ -1,25 +1,11 @@
-"""Beat's periodic tasks: thin wrappers around app.services.maintenance."""
+"""Beat's hourly tasks: thin wrappers around app.services.maintenance (the frequent sweeps run
+in beat itself, workers/beat.py)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from app.services import maintenance
-
-
-@shared_task(name="maintenance.release_due_jobs", ignore_result=True)
-def release_due_jobs() -> int:
-    return maintenance.release_due_jobs()
-
-
-@shared_task(name="maintenance.recover_lost_jobs", ignore_result=True)
-def recover_lost_jobs() -> int:
-    return maintenance.recover_lost_jobs() + maintenance.resend_lost_messages()
-
-
-@shared_task(name="maintenance.resend_pending_emails", ignore_result=True)
-def resend_pending_emails() -> int:
-    return maintenance.resend_pending_emails()
 
 
 @shared_task(name="maintenance.purge_notifications", ignore_result=True)
