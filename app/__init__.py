@@ -56,6 +56,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     jwt.init_app(app)
     api.init_app(app)
+    from app.openapi import register_string_constraints
+
+    register_string_constraints(app, api)
     from app.api.auth_hooks import register_jwt_callbacks
 
     register_jwt_callbacks(jwt)

@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields
 
 from app.api.blueprint import Blueprint
 from app.errors import RETRY_AFTER_SECONDS
-from app.schemas.common import ErrorSchema
+from app.schemas.common import ErrorSchema, QueryBoolean
 from app.services import health
 
 blp = Blueprint("health", __name__, description="Health and metrics")
@@ -21,11 +21,8 @@ class JobsHealthArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    # Only the words: `1`, `yes` or `on` are refused rather than guessed.
-    deep = fields.Boolean(
+    deep = QueryBoolean(
         load_default=False,
-        truthy={"true"},
-        falsy={"false"},
         metadata={"description": "`true` (admin token): also push a canary job through the pipeline"},
     )
 

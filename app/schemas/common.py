@@ -14,6 +14,14 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class QueryBoolean(fields.Boolean):
+    """A boolean query parameter spelled `true` or `false`, as OpenAPI clients send one; `1`,
+    `yes` or `on` are refused rather than guessed (the document says boolean)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(truthy={"true"}, falsy={"false"}, **kwargs)
+
+
 class ErrorBodySchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)

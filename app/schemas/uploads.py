@@ -24,23 +24,30 @@ class UploadSchema(Schema):
     expiresAt = fields.String(metadata={"description": "When the upload and its file are deleted"})
 
 
+# Text with something in it besides ASCII white space, and no NUL character: what the intake
+# (app/services/upload_intake.py) accepts as the start of a CSV file.
+NON_BLANK_TEXT = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\u000c\\r ][^\\u0000]*$"
+
 # The request body is read as a stream by the view, not by a schema: this is its documentation.
 UPLOAD_REQUEST_BODY = {
     "required": True,
     "description": (
-        "The file, either as `multipart/form-data` (field `file`) or as the raw body with its own "
+        "The file, either as `multipart/form-data` (field `file`, a `text/csv` part, or an "
+        "`application/json` one or a `.json` file name for JSON) or as the raw body with its own "
         "content type. CSV needs a header row; JSON is an array of objects or one object per line. "
-        "UTF-8 only; at most UPLOAD_MAX_BYTES."
+        "UTF-8 only, not empty; at most UPLOAD_MAX_BYTES. Other media types are refused with 415."
     ),
     "content": {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {"file": {"pattern": NON_BLANK_TEXT}},
                 "required": ["file"],
-            }
+            },
+            "encoding": {"file": {"contentType": "text/csv"}},
         },
-        "text/csv": {"schema": {"type": "string"}},
+        # No `type`: whatever is sent is text on the wire (a number too), and non-blank text is accepted.
+        "text/csv": {"schema": {"pattern": NON_BLANK_TEXT}},
         "application/json": {"schema": {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"}]}},
     },
 }

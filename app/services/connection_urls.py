@@ -23,6 +23,23 @@ DIALECTS = {
 }
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
+# The URLs the OpenAPI document promises to accept: a server dialect, an optional user and
+# password, a host name or IPv4 address, an optional port, a database name; or an SQLite file.
+_NAME = r"[A-Za-z0-9_.~-]"
+_HOST = r"[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?){0,4}"
+_SERVER_URL = rf"({_NAME}{{1,32}}(:{_NAME}{{0,32}})?@)?{_HOST}(:[1-9][0-9]{{0,3}})?/{_NAME}{{1,63}}"
+_SQLITE_URL = r"sqlite:///[A-Za-z0-9_.~/-]{0,200}[A-Za-z0-9_~-]"
+
+
+def documented_url_pattern(allow_sqlite: bool) -> str:
+    """A regular expression of URLs every check below accepts (unless the host is outside
+    CONNECTION_ALLOWED_HOSTS or names the service's own database), built from DIALECTS."""
+    servers = sorted(name for name, (dialect, _) in DIALECTS.items() if dialect != "sqlite")
+    alternatives = [rf"({'|'.join(servers)})://{_SERVER_URL}"]
+    if allow_sqlite:
+        alternatives.append(_SQLITE_URL)
+    return "^(" + "|".join(alternatives) + ")$"
+
 
 def _invalid(message: str) -> ValidationFailed:
     return ValidationFailed("Invalid connection URL", {"url": [message]})

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.schemas.common import StrictBoolean
 from app.schemas.payloads import analytics_report, backup_connection, bulk_import, data_export
 
 
@@ -22,7 +23,7 @@ class SchemaRebuildPayload(Schema):
         unknown = EXCLUDE  # a `userId` sent by a client is ignored: the owner is the caller
 
     connectionId = fields.UUID(required=True)
-    force = fields.Boolean(load_default=False)
+    force = StrictBoolean(load_default=False)
 
 
 class NoopPayload(Schema):

@@ -4,6 +4,8 @@ import uuid
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.schemas.common import StrictBoolean
+
 
 class AnalyticsReportPayload(Schema):
     class Meta:
@@ -12,7 +14,7 @@ class AnalyticsReportPayload(Schema):
     days = fields.Integer(
         load_default=30, validate=validate.Range(min=1, max=366), metadata={"description": "How far back to look"}
     )
-    allUsers = fields.Boolean(load_default=False, metadata={"description": "Every user's jobs (administrators only)"})
+    allUsers = StrictBoolean(load_default=False, metadata={"description": "Every user's jobs (administrators only)"})
 
 
 def describe_result(result: dict) -> str:

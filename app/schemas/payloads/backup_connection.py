@@ -6,13 +6,15 @@ import uuid
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.schemas.common import StrictBoolean
+
 
 class BackupConnectionPayload(Schema):
     class Meta:
         unknown = EXCLUDE
 
     connectionId = fields.UUID(required=True)
-    includeData = fields.Boolean(load_default=False)
+    includeData = StrictBoolean(load_default=False)
     tables = fields.List(
         fields.String(validate=validate.Length(min=1, max=511)),
         load_default=list,
