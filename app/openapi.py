@@ -37,7 +37,7 @@ def register_string_constraints(app, api) -> None:
     """Document, for this app's configuration: the job type names it accepts (an enum), the
     connection URLs it accepts (a pattern) and that no text may contain a NUL character.
     Call between `api.init_app(app)` and the registration of the blueprints."""
-    from app.schemas.auth import Password
+    from app.schemas.common import AnyText
     from app.schemas.connections import ConnectionUrl
     from app.schemas.jobs import JobTypeName
     from app.services.connection_urls import documented_url_pattern
@@ -52,7 +52,7 @@ def register_string_constraints(app, api) -> None:
             return {"enum": job_types}
         if isinstance(field, ConnectionUrl):
             return {"pattern": url_pattern}
-        if isinstance(field, Password):
+        if isinstance(field, AnyText):
             return {}
         if isinstance(field, fields.String) and not {"format", "enum", "pattern"} & set(ret or {}):
             return {"pattern": NO_NUL_PATTERN}

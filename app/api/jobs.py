@@ -35,6 +35,16 @@ class ArtifactArgsSchema(Schema):
     artifactId = fields.UUID(metadata={"description": "Which file, when the job made several (default: the first)"})
 
 
+# What `_idempotency_key` accepts, as the document states it.
+IDEMPOTENCY_KEY = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    # HTTP strips spaces and tabs around a header value: a key needs something else.
+    "pattern": "^[^\\u0000]*[^\\u0000\\t ][^\\u0000]*$",
+}
+
+
 def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -52,7 +62,7 @@ def _idempotency_key() -> str | None:
 @blp.alt_response(400, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Idempotency-Key reused with another body")
 @blp.alt_response(429, schema=ErrorSchema)
-@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}])
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": IDEMPOTENCY_KEY, "required": False}])
 @blp.doc(
     operationId="createJob",
     **links(

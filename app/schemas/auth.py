@@ -2,9 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.common import AnyText
 
-class Password(fields.String):
-    """A password: only its hash is stored, so any character is allowed (a NUL included)."""
+
+class Password(AnyText):
+    """A password: only its hash is stored, so any character is allowed."""
 
 
 class RegisterSchema(Schema):

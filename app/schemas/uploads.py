@@ -2,6 +2,8 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.schemas.common import AnyText
+
 
 class UploadArgsSchema(Schema):
     """Query parameters of a raw-body upload (a multipart upload names its file itself)."""
@@ -9,7 +11,8 @@ class UploadArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    filename = fields.String(
+    # Control characters are removed from it before it is kept.
+    filename = AnyText(
         validate=validate.Length(min=1, max=255),
         metadata={"description": "Name to keep for a raw `text/csv` or `application/json` body"},
     )
@@ -41,13 +44,14 @@ UPLOAD_REQUEST_BODY = {
         "multipart/form-data": {
             "schema": {
                 "type": "object",
-                "properties": {"file": {"pattern": NON_BLANK_TEXT}},
+                "properties": {"file": {"type": "string", "pattern": NON_BLANK_TEXT}},
                 "required": ["file"],
             },
             "encoding": {"file": {"contentType": "text/csv"}},
         },
         # No `type`: whatever is sent is text on the wire (a number too), and non-blank text is accepted.
         "text/csv": {"schema": {"pattern": NON_BLANK_TEXT}},
-        "application/json": {"schema": {"oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"}]}},
+        # An array (of objects, for an import) or an object per line: what starts with `[` or `{`.
+        "application/json": {"schema": {"anyOf": [{"type": "array"}, {"type": "object"}]}},
     },
 }

@@ -23,21 +23,25 @@ DIALECTS = {
 }
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
-# The URLs the OpenAPI document promises to accept: a server dialect, an optional user and
-# password, a host name or IPv4 address, an optional port, a database name; or an SQLite file.
-_NAME = r"[A-Za-z0-9_.~-]"
-_HOST = r"[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?){0,4}"
-_SERVER_URL = rf"({_NAME}{{1,32}}(:{_NAME}{{0,32}})?@)?{_HOST}(:[1-9][0-9]{{0,3}})?/{_NAME}{{1,63}}"
-_SQLITE_URL = r"sqlite:///[A-Za-z0-9_.~/-]{0,200}[A-Za-z0-9_~-]"
+# The URLs the OpenAPI document promises to accept, as wide as the checks below: a server
+# dialect (any driver), an optional user and password, a host, an optional port 1..65535, a
+# database and an optional query; or an SQLite file other than `:memory:`.
+_DRIVER = r"(\+[A-Za-z0-9_]+)?"
+_USER = r"[^:/@?#\s\u0000]+(:[^@/?#\s\u0000]*)?@"
+_HOST = r"[^/:?@#\[\]\s\u0000]+"
+_PORT = r"(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+_DATABASE = r"/[^?#\s\u0000]+"
+_QUERY = r"(\?[^#\s\u0000]*)?"
+_SQLITE_FILE = r":///[^?#:\s\u0000][^?#\s\u0000]*"
 
 
 def documented_url_pattern(allow_sqlite: bool) -> str:
-    """A regular expression of URLs every check below accepts (unless the host is outside
-    CONNECTION_ALLOWED_HOSTS or names the service's own database), built from DIALECTS."""
+    """A regular expression of the URLs the checks below accept (unless the host is outside
+    CONNECTION_ALLOWED_HOSTS or it names the service's own database), built from DIALECTS."""
     servers = sorted(name for name, (dialect, _) in DIALECTS.items() if dialect != "sqlite")
-    alternatives = [rf"({'|'.join(servers)})://{_SERVER_URL}"]
+    alternatives = [f"({'|'.join(servers)}){_DRIVER}://({_USER})?{_HOST}{_PORT}{_DATABASE}{_QUERY}"]
     if allow_sqlite:
-        alternatives.append(_SQLITE_URL)
+        alternatives.append(f"sqlite{_DRIVER}{_SQLITE_FILE}{_QUERY}")
     return "^(" + "|".join(alternatives) + ")$"
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.schemas.common import StrictBoolean
+from app.schemas.common import StrictBoolean, StrictFloat
 from app.schemas.payloads import analytics_report, backup_connection, bulk_import, data_export
 
 
@@ -32,7 +32,7 @@ class NoopPayload(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    sleepSeconds = fields.Float(load_default=0, validate=validate.Range(min=0, max=60))
+    sleepSeconds = StrictFloat(load_default=0, validate=validate.Range(min=0, max=60))
 
 
 class TestProbePayload(Schema):
@@ -41,9 +41,9 @@ class TestProbePayload(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    steps = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    stepSeconds = fields.Float(load_default=0, validate=validate.Range(min=0, max=60))
-    failAttempts = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    steps = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10_000))
+    stepSeconds = StrictFloat(load_default=0, validate=validate.Range(min=0, max=60))
+    failAttempts = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=100))
     failWith = fields.String(load_default="retryable", validate=validate.OneOf(["retryable", "permanent", "crash"]))
 
 

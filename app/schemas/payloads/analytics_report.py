@@ -12,7 +12,10 @@ class AnalyticsReportPayload(Schema):
         unknown = EXCLUDE
 
     days = fields.Integer(
-        load_default=30, validate=validate.Range(min=1, max=366), metadata={"description": "How far back to look"}
+        strict=True,
+        load_default=30,
+        validate=validate.Range(min=1, max=366),
+        metadata={"description": "How far back to look"},
     )
     allUsers = StrictBoolean(load_default=False, metadata={"description": "Every user's jobs (administrators only)"})
 

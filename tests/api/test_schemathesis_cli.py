@@ -1,0 +1,48 @@
+"""schemathesis 4, as an outside user runs it: the CLI against a live web process, every check,
+all four phases (examples, coverage, fuzzing, stateful through the document's links), with a
+real admin token. Bounded to a few examples per operation with a fixed seed; the README gives
+the longer command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import ROOT
+from tests.support.web import start_web
+
+EXAMPLES_PER_OPERATION = 8
+SEED = 18
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_failure_with_every_check_and_phase(admin):
+    server = start_web(name="web-schemathesis")
+    try:
+        command = [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "--config-file",
+            str(ROOT / "schemathesis.toml"),
+            "run",
+            f"{server.url}/api/openapi.json",
+            "--header",
+            f"Authorization: Bearer {admin['token']}",
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            str(EXAMPLES_PER_OPERATION),
+            "--seed",
+            str(SEED),
+            "--no-color",
+        ]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    finally:
+        server.stop()
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report[-12000:]
+    assert "No issues found" in report or " 0 failures" in report, report[-4000:]
