@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.api import create_job
+from tests.support.api import create_job, create_waiting_job
 
 
 def test_create_returns_202_with_location(client, user):
@@ -22,7 +22,7 @@ def test_create_returns_202_with_location(client, user):
 
 
 def test_get_job_has_the_contract_fields(client, user):
-    job_id = create_job(client, user["headers"], options={"priority": 70, "retryLimit": 4}).get_json()["id"]
+    job_id = create_waiting_job(client, user["headers"], options={"priority": 70, "retryLimit": 4}).get_json()["id"]
     job = client.get(f"/api/jobs/{job_id}", headers=user["headers"]).get_json()
     assert set(job) == {
         "id",
@@ -169,12 +169,12 @@ def test_idempotency_keys_are_per_user(client, user, other_user):
 
 def test_singleton_key_answers_with_the_waiting_job(client, user):
     options = {"singletonKey": f"s-{uuid.uuid4()}"}
-    first = create_job(client, user["headers"], options=options)
-    second = create_job(client, user["headers"], options=options)
+    first = create_waiting_job(client, user["headers"], options=options)
+    second = create_waiting_job(client, user["headers"], options=options)
     assert first.status_code == 202 and second.status_code == 200
     assert second.get_json()["id"] == first.get_json()["id"]
     client.delete(f"/api/jobs/{first.get_json()['id']}", headers=user["headers"])
-    third = create_job(client, user["headers"], options=options)
+    third = create_waiting_job(client, user["headers"], options=options)
     assert third.status_code == 202 and third.get_json()["id"] != first.get_json()["id"]
 
 
@@ -191,7 +191,7 @@ def test_start_after_keeps_the_job_waiting_with_next_attempt_at(client, user):
 
 
 def test_cancel_queued_job_then_409_on_second_cancel(client, user):
-    job_id = create_job(client, user["headers"]).get_json()["id"]
+    job_id = create_waiting_job(client, user["headers"]).get_json()["id"]
     response = client.delete(f"/api/jobs/{job_id}", headers=user["headers"])
     assert response.status_code == 200 and response.get_json() == {"message": "Job cancelled"}
     assert client.get(f"/api/jobs/{job_id}", headers=user["headers"]).get_json()["status"] == "cancelled"
@@ -201,7 +201,7 @@ def test_cancel_queued_job_then_409_on_second_cancel(client, user):
 
 
 def test_retry_only_failed_or_cancelled(client, user):
-    job_id = create_job(client, user["headers"]).get_json()["id"]
+    job_id = create_waiting_job(client, user["headers"]).get_json()["id"]
     queued_retry = client.post(f"/api/jobs/{job_id}/retry", headers=user["headers"])
     assert queued_retry.status_code == 409
     client.delete(f"/api/jobs/{job_id}", headers=user["headers"])
@@ -211,7 +211,7 @@ def test_retry_only_failed_or_cancelled(client, user):
 
 
 def test_audit_log_records_who_did_what(client, user, admin):
-    job_id = create_job(client, user["headers"]).get_json()["id"]
+    job_id = create_waiting_job(client, user["headers"]).get_json()["id"]
     client.delete(f"/api/jobs/{job_id}", headers=user["headers"])
     client.post(f"/api/jobs/{job_id}/retry", headers=user["headers"])
     entries = client.get("/api/admin/audit-log?limit=100", headers=admin["headers"]).get_json()["data"]

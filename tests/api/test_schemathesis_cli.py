@@ -1,7 +1,7 @@
-"""schemathesis 4, as an outside user runs it: the CLI against a live web process, every check,
-all four phases (examples, coverage, fuzzing, stateful through the document's links), with a
-real admin token. Bounded to a few examples per operation with a fixed seed; the README gives
-the longer command."""
+"""schemathesis 4, as an outside user runs it: the CLI against a live web process, every check
+(schemathesis.toml enables them all), all four phases (examples, coverage, fuzzing, and stateful
+through the document's links), with a real admin token. Bounded to a few examples per operation
+with a fixed seed; the README gives the longer command."""
 
 from __future__ import annotations
 
@@ -30,8 +30,6 @@ def test_schemathesis_finds_no_failure_with_every_check_and_phase(admin):
             f"{server.url}/api/openapi.json",
             "--header",
             f"Authorization: Bearer {admin['token']}",
-            "--checks",
-            "all",
             "--phases",
             "examples,coverage,fuzzing,stateful",
             "--max-examples",
