@@ -79,7 +79,6 @@ def test_type_defaults_come_from_the_registry(client, user, tmp_path):
         ({"type": "test-probe", "payload": {}, "options": {"startAfter": "next tuesday"}}, "options"),
         ({"type": "test-probe", "payload": {}, "options": "fast"}, "options"),
         ({"type": "schema-rebuild", "payload": {"connectionId": "not-a-uuid"}}, "payload"),
-        ({"type": "schema-rebuild", "payload": {"connectionId": str(uuid.uuid4())}}, "payload"),
     ],
 )
 def test_invalid_requests_are_400_with_field_details(client, user, body, field):
@@ -88,6 +87,13 @@ def test_invalid_requests_are_400_with_field_details(client, user, body, field):
     error = response.get_json()["error"]
     assert field in error["details"], error
     assert error["message"]
+
+
+def test_an_unknown_connection_in_a_payload_is_404_naming_the_field(client, user):
+    body = {"type": "schema-rebuild", "payload": {"connectionId": str(uuid.uuid4())}}
+    response = client.post("/api/jobs", json=body, headers=user["headers"])
+    assert response.status_code == 404, response.get_json()
+    assert response.get_json()["error"]["details"] == {"payload": {"connectionId": ["Connection not found."]}}
 
 
 def test_malformed_json_is_400(client, user):
