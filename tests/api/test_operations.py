@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
+import redis as redis_lib
 from openapi_spec_validator import validate
 
 from app import create_app
 from app.jobs.registry import JOB_TYPES
+from app.platform.health import WORKER_KEY_PREFIX
 from tests.support.api import create_job, wait_for_job
 
 
@@ -35,6 +37,10 @@ def test_jobs_health_reports_queue_and_workers(client, user, worker):
 
 def test_jobs_health_is_200_degraded_while_no_worker_reports(app, database, private_redis_url):
     """A load balancer probing it must keep the node while workers restart: degraded is 200."""
+    # The session's private Redis may still hold the liveness key of a worker an earlier test stopped.
+    stale = redis_lib.Redis.from_url(private_redis_url)
+    for key in stale.scan_iter(WORKER_KEY_PREFIX + "*"):
+        stale.delete(key)
     without_workers = create_app({"REDIS_URL": private_redis_url})
     response = without_workers.test_client().get("/api/health/jobs")
     body = response.get_json()
