@@ -15,6 +15,7 @@ from app.models import Job
 from app.models.base import iso
 from app.services import metrics, notifications, realtime
 from app.services.job_types import get_job_type
+from app.webhooks import outbox as webhook_outbox
 
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800)
 
@@ -59,6 +60,7 @@ class Announcement:
     socket_events: list[tuple[str, dict]] = field(default_factory=list)
     counter: str | None = None
     final: bool = False
+    webhook_deliveries: list = field(default_factory=list)  # staged by `_webhooks`, sent after the commit
 
     def push(self) -> None:
         job = self.job
@@ -72,6 +74,8 @@ class Announcement:
         notifications.push(self.staged)
         for event, data in self.socket_events:
             realtime.emit(event, data, realtime.job_room(job.id))
+        # Webhooks seam: the deliveries committed with the transition go to the `webhooks` queue.
+        webhook_outbox.send(self.webhook_deliveries)
 
 
 def _status(job: Job) -> tuple[str, dict]:
@@ -82,6 +86,11 @@ def _notify(job: Job, kind: str, title: str, message: str, **extra) -> notificat
     return notifications.stage(job.user_id, kind, f"{_label(job)} {title}", message, _data(job, **extra))
 
 
+def _webhooks(job: Job, event_type: str) -> list:
+    """Webhooks seam: stage the deliveries of this transition in its transaction."""
+    return webhook_outbox.stage(job.user_id, event_type, {"job": serialize_job(job)})
+
+
 def stage_queued(job: Job) -> Announcement:
     staged = _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
     return Announcement(
@@ -89,13 +98,15 @@ def stage_queued(job: Job) -> Announcement:
         staged,
         [("job:status", {"jobId": str(job.id), "status": "queued", "progress": None})],
         counter="jobs_created_total",
+        webhook_deliveries=_webhooks(job, "job.queued"),
     )
 
 
 def stage_started(job: Job) -> Announcement:
     # A retried attempt does not announce itself again.
-    staged = _notify(job, "job_started", "started", f"{_label(job)} job has started") if job.attempts == 1 else None
-    return Announcement(job, staged, [_status(job)])
+    first = job.attempts == 1
+    staged = _notify(job, "job_started", "started", f"{_label(job)} job has started") if first else None
+    return Announcement(job, staged, [_status(job)], webhook_deliveries=_webhooks(job, "job.started") if first else [])
 
 
 def stage_retrying(job: Job) -> Announcement:
@@ -108,18 +119,20 @@ def stage_completed(job: Job) -> Announcement:
     extra = {"tablesCount": job.result["totalTables"]} if job.result and "totalTables" in job.result else {}
     staged = _notify(job, "job_completed", "completed", message, **extra)
     events = [_status(job), ("job:completed", {"jobId": str(job.id), "result": job.result})]
-    return Announcement(job, staged, events, counter="jobs_completed_total", final=True)
+    deliveries = _webhooks(job, "job.completed")
+    return Announcement(job, staged, events, counter="jobs_completed_total", final=True, webhook_deliveries=deliveries)
 
 
 def stage_failed(job: Job) -> Announcement:
     staged = _notify(job, "job_failed", "failed", f"{_label(job)} failed: {job.error}", error=job.error)
     events = [_status(job), ("job:failed", {"jobId": str(job.id), "error": job.error})]
-    return Announcement(job, staged, events, counter="jobs_failed_total", final=True)
+    deliveries = _webhooks(job, "job.failed")
+    return Announcement(job, staged, events, counter="jobs_failed_total", final=True, webhook_deliveries=deliveries)
 
 
 def stage_cancelled(job: Job) -> Announcement:
     staged = _notify(job, "job_cancelled", "cancelled", f"{_label(job)} job was cancelled")
-    return Announcement(job, staged, [_status(job)], final=True)
+    return Announcement(job, staged, [_status(job)], final=True, webhook_deliveries=_webhooks(job, "job.cancelled"))
 
 
 def current_state(job: Job) -> list[tuple[str, dict]]:
