@@ -11,6 +11,7 @@ the worker longer than that. At most READ_LIMIT bytes of the answer are read.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import socket
 import threading
@@ -124,7 +125,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, allowed
         return Outcome(status, answer, _ms_since(started), None)
     except ssrf.RefusedTarget as exc:
         return Outcome(None, b"", _ms_since(started), f"Refused: {exc}", refused=True)
-    except (OSError, HTTPError) as exc:
+    except (OSError, HTTPError, http.client.HTTPException, ValueError) as exc:
         error = f"no answer within {timeout:g} s" if deadline.expired else _describe(exc)
         return Outcome(None, b"", _ms_since(started), error)
     finally:

@@ -15,8 +15,8 @@ branch_labels = None
 depends_on = None
 
 
-def _uuid(name: str, **kwargs) -> sa.Column:
-    return sa.Column(name, postgresql.UUID(as_uuid=True), **kwargs)
+def _uuid(name: str, *args, **kwargs) -> sa.Column:
+    return sa.Column(name, postgresql.UUID(as_uuid=True), *args, **kwargs)
 
 
 def _user_id() -> sa.Column:
