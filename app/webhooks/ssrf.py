@@ -108,11 +108,11 @@ def check(url: str, allowed: AllowList, timeout: float | None = None) -> tuple[T
     target = parse(url)
     addresses = resolve(target.host, target.port, timeout)
     named = allowed.allows_name(target.host)
-    if target.scheme == "http" and not (named or all(allowed.allows_address(a) for a in addresses)):
-        raise RefusedTarget(f"Plain http is allowed only to the operator's allowed hosts; use https for {target.host}")
     if not named:
         for address in addresses:
             check_address(address, allowed)
+    if target.scheme == "http" and not (named or all(allowed.allows_address(a) for a in addresses)):
+        raise RefusedTarget(f"Plain http is allowed only to the operator's allowed hosts; use https for {target.host}")
     return target, addresses
 
 
