@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import and_, func, insert, or_, update
 
 from app.extensions import db
 from app.services import notifications
@@ -61,13 +61,19 @@ def deliver(delivery_id: uuid.UUID) -> str:
     """Attempt one delivery if it is due and free; returns what happened (for logs and tests)."""
     claimed = claim(delivery_id)
     if claimed is None:
-        return _fail_if_disabled(delivery_id)
-    config = current_app.config
-    headers = signing.headers(claimed.secret_encrypted, str(claimed.delivery_id), claimed.body)
-    outcome = client.post(
-        claimed.url, claimed.body.encode(), headers, config["WEBHOOK_TIMEOUT_SECONDS"], endpoints.allowed_hosts()
-    )
+        return _fail_unclaimable(delivery_id)
+    try:
+        outcome = _attempt(claimed)
+    except Exception as exc:  # a bug or an unreadable secret ends as a recorded failure, not a silent loop
+        log.error("webhook delivery %s attempt %d broke: %s", delivery_id, claimed.attempt, type(exc).__name__)
+        outcome = client.Outcome(None, b"", 0, f"Internal error ({type(exc).__name__})")
     return record(claimed, outcome)
+
+
+def _attempt(claimed: Claimed) -> client.Outcome:
+    headers = signing.headers(claimed.secret_encrypted, str(claimed.delivery_id), claimed.body)
+    timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
+    return client.post(claimed.url, claimed.body.encode(), headers, timeout, endpoints.allowed_hosts())
 
 
 def claim(delivery_id: uuid.UUID) -> Claimed | None:
@@ -81,6 +87,7 @@ def claim(delivery_id: uuid.UUID) -> Claimed | None:
             # A countdown may fire a moment before the time Postgres recorded.
             WebhookDelivery.next_attempt_at <= func.now() + timedelta(seconds=1),
             or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < func.now()),
+            WebhookDelivery.attempts < current_app.config["WEBHOOK_MAX_ATTEMPTS"],
             WebhookEndpoint.id == WebhookDelivery.endpoint_id,
             WebhookEndpoint.enabled.is_(True),
         )
@@ -111,22 +118,32 @@ def claim(delivery_id: uuid.UUID) -> Claimed | None:
     return Claimed(delivery_id, attempt, attempt_row, endpoint_id, user_id, url, bytes(secret), body)
 
 
-def _fail_if_disabled(delivery_id: uuid.UUID) -> str:
-    """A due delivery of a disabled endpoint ends as failed rather than waiting forever."""
-    done = db.session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.status == "pending",
-            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < func.now()),
-            WebhookEndpoint.id == WebhookDelivery.endpoint_id,
-            WebhookEndpoint.enabled.is_(False),
-        )
-        .values(status="failed", last_error="The webhook is disabled", next_attempt_at=None, enqueued_at=None),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    db.session.commit()
-    return "disabled" if done else "skipped"
+def _fail_unclaimable(delivery_id: uuid.UUID) -> str:
+    """A due delivery that may not be attempted again ends as failed rather than waiting forever:
+    its endpoint is disabled, or its attempts ran out on workers that died mid-attempt."""
+    free = and_(
+        WebhookDelivery.id == delivery_id,
+        WebhookDelivery.status == "pending",
+        or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < func.now()),
+    )
+    reasons = (
+        (
+            and_(WebhookEndpoint.id == WebhookDelivery.endpoint_id, WebhookEndpoint.enabled.is_(False)),
+            "The webhook is disabled",
+        ),
+        (WebhookDelivery.attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"], LOST_ATTEMPT),
+    )
+    for condition, error in reasons:
+        done = db.session.execute(
+            update(WebhookDelivery)
+            .where(free, condition)
+            .values(status="failed", last_error=error, next_attempt_at=None, enqueued_at=None),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        db.session.commit()
+        if done:
+            return "failed"
+    return "skipped"
 
 
 def record(claimed: Claimed, outcome: client.Outcome) -> str:

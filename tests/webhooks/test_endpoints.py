@@ -9,6 +9,7 @@ import uuid
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests.support import processes
 from tests.support.api import create_job, register, wait_for_job
 from tests.webhooks.conftest import create_webhook, wait_for_delivery
 
@@ -77,6 +78,9 @@ def test_after_rotation_deliveries_verify_with_the_new_secret_only(wh_client, ac
     Webhook(rotated["secret"]).verify(request.body, request.headers)
     with pytest.raises(Exception, match="signature"):
         Webhook(created["secret"]).verify(request.body, request.headers)
+    worker_log = processes.read_log(webhook_worker)
+    assert rotated["secret"] not in worker_log and created["secret"] not in worker_log
+    assert "whsec_" not in worker_log
 
 
 def test_another_users_webhook_is_404_everywhere(wh_client, account, receiver, webhook_worker):

@@ -21,7 +21,8 @@ PUBLIC = "93.184.216.34"
 
 def _fake_dns(monkeypatch, answers: dict[str, list[str]]):
     """getaddrinfo for the names in `answers`: call n gets the n-th answer (the last one from then
-    on), an answer being addresses separated by commas; every other name goes to the real resolver."""
+    on), an answer being addresses separated by commas ("" does not resolve); every other name
+    goes to the real resolver (only IP literals and `localhost` in these tests)."""
     real = socket.getaddrinfo
     calls: dict[str, int] = {}
 
@@ -31,6 +32,8 @@ def _fake_dns(monkeypatch, answers: dict[str, list[str]]):
         calls[host] = calls.get(host, 0) + 1
         plan = answers[host]
         answer = plan[min(calls[host], len(plan)) - 1]
+        if not answer:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [
             (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))
             for address in answer.split(",")
@@ -94,6 +97,7 @@ def test_creation_refuses_urls_that_could_reach_inside(strict_app, monkeypatch, 
             "public.example.test": [PUBLIC],
             "loopback.example.test": ["127.0.0.1"],
             "mixed.example.test": [f"{PUBLIC},10.1.1.1"],
+            "unresolvable.invalid": [""],
         },
     )
     client = strict_app.test_client()
