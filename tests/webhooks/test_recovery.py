@@ -90,3 +90,32 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_its_owner_told(wh_app, wh
     # Enabled again, it starts afresh.
     enabled = wh_client.patch(f"/api/webhooks/{webhook['id']}", json={"enabled": True}, headers=account["headers"])
     assert enabled.get_json()["enabled"] is True and enabled.get_json()["disabledReason"] is None
+
+
+def test_a_delivery_the_broker_never_got_is_sent_by_the_sweep(wh_app, wh_client, receiver, webhook_worker):
+    """Redis down at hand-off: the committed delivery waits in Postgres, and the sweep sends it."""
+    from app import create_app
+    from app.extensions import db
+    from app.webhooks import outbox, sweep
+    from app.webhooks.models import WebhookDelivery
+    from tests.support.web import free_port
+
+    hook = receiver()
+    account = register(wh_client)
+    webhook = create_webhook(wh_client, account["headers"], hook.url, events=["job.failed"])
+    no_broker = create_app({**OVERRIDES, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    with no_broker.app_context():
+        ids = outbox.stage(uuid.UUID(account["id"]), "job.failed", {"job": {"id": "j"}})
+        db.session.commit()
+        outbox.send(ids)  # the broker is unreachable: logged, left to the sweep
+        assert db.session.get(WebhookDelivery, ids[0]).enqueued_at is None
+        db.session.remove()
+    time.sleep(1)
+    assert hook.requests == []
+    with wh_app.app_context():
+        assert sweep.resend_due() >= 1
+        db.session.remove()
+    [request] = hook.wait_for(1)
+    assert request.headers["webhook-id"] == str(ids[0])
+    [row] = wait_for_delivery(wh_client, account["headers"], webhook["id"])
+    assert row["status"] == "succeeded"
