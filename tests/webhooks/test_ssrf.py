@@ -123,6 +123,12 @@ def test_the_allow_list_opens_exactly_what_it_names(wh_client, account, receiver
     for url in ("http://127.0.0.2/hook", "https://[::1]/hook", "https://10.0.0.1/hook"):
         response = wh_client.post("/api/webhooks", json={"url": url, "events": ["*"]}, headers=account["headers"])
         assert response.status_code == 400, url
+    # A change of URL is checked the same way, and a refused one changes nothing.
+    webhook = create_webhook(wh_client, account["headers"], hook.url)
+    path = f"/api/webhooks/{webhook['id']}"
+    refused = wh_client.patch(path, json={"url": "https://169.254.169.254/"}, headers=account["headers"])
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["url"]
+    assert wh_client.get(path, headers=account["headers"]).get_json()["url"] == hook.url
 
 
 def _staged_delivery(app, user_id: str) -> uuid.UUID:
