@@ -55,6 +55,10 @@ class Deadline:
             raise TimeoutError(f"no answer within {self.seconds:g} s")
         return left
 
+    def passed(self) -> bool:
+        """The limit is reached, whether the timer or a socket's own timeout noticed it first."""
+        return self.expired or time.monotonic() >= self.ends
+
     def watch(self, sock: socket.socket) -> None:
         # A duplicate of the descriptor: ours to shut down and close, whatever urllib3 does with its own.
         with self._lock:
@@ -126,7 +130,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, allowed
     except ssrf.RefusedTarget as exc:
         return Outcome(None, b"", _ms_since(started), f"Refused: {exc}", refused=True)
     except (OSError, HTTPError, http.client.HTTPException, ValueError) as exc:
-        error = f"no answer within {timeout:g} s" if deadline.expired else _describe(exc)
+        error = f"no answer within {timeout:g} s" if deadline.passed() else _describe(exc)
         return Outcome(None, b"", _ms_since(started), error)
     finally:
         deadline.close()
