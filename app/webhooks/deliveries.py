@@ -11,6 +11,7 @@ from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models.base import iso
 from app.platform import audit
+from app.platform.pagination import fetch_page
 from app.webhooks import endpoints, outbox
 from app.webhooks.events import TEST_EVENT
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
@@ -22,13 +23,7 @@ def list_for(user_id: uuid.UUID, endpoint_id: uuid.UUID, page: int, limit: int) 
     """An endpoint's deliveries, newest first."""
     endpoints.get(user_id, endpoint_id)
     query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-        .offset((page - 1) * limit)
-        .limit(limit)
-    ).all()
-    return list(rows), total
+    return fetch_page(query, page, limit, WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
 
 
 def get(user_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> WebhookDelivery:

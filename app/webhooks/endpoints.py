@@ -16,6 +16,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models.base import iso
 from app.platform import audit
+from app.platform.pagination import fetch_page
 from app.webhooks import signing, ssrf
 from app.webhooks.models import WebhookEndpoint
 
@@ -70,13 +71,7 @@ def get(user_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookEndpoint:
 
 def list_for(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[WebhookEndpoint], int]:
     query = select(WebhookEndpoint).where(WebhookEndpoint.user_id == user_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(WebhookEndpoint.created_at.desc(), WebhookEndpoint.id.desc())
-        .offset((page - 1) * limit)
-        .limit(limit)
-    ).all()
-    return list(rows), total
+    return fetch_page(query, page, limit, WebhookEndpoint.created_at.desc(), WebhookEndpoint.id.desc())
 
 
 def update(user_id: uuid.UUID, endpoint_id: uuid.UUID, changes: dict) -> WebhookEndpoint:

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text, update
 
 from app.extensions import db
-from app.notifications.service import redact
 from app.platform.celery_app import send_task
+from app.platform.redaction import redact
 from app.platform.unit_of_work import on_commit
 from app.webhooks.events import ANY_EVENT
 from app.webhooks.models import WebhookDelivery
