@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from kombu import Exchange, Queue
 
-QUEUES = ("jobs", "email", "maintenance")
+QUEUES = ("jobs", "email", "maintenance", "webhooks")
 
 
 def build(config: dict) -> dict:
@@ -63,6 +63,7 @@ def build(config: dict) -> dict:
             "jobs.*": {"queue": "jobs"},
             "notifications.*": {"queue": "email"},
             "maintenance.*": {"queue": "maintenance"},
+            "webhooks.*": {"queue": "webhooks"},
         },
         "task_publish_retry": True,
         "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
@@ -82,6 +83,7 @@ def _beat_schedule() -> dict:
         "purge-expired-notifications": ("maintenance.purge_notifications", timedelta(hours=1)),
         "purge-old-jobs": ("maintenance.purge_jobs", timedelta(hours=1)),
         "purge-artifacts": ("maintenance.purge_artifacts", timedelta(hours=1)),
+        "purge-webhook-deliveries": ("webhooks.purge", timedelta(hours=1)),
     }
     return {
         name: {"task": task, "schedule": period, "options": {"expires": max(1.0, period.total_seconds())}}

@@ -57,6 +57,13 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _positive_float(name: str, default: float) -> float:
+    value = _float(name, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be > 0, got {value}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = _env(name)
     if raw is None:
@@ -185,6 +192,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "EXPORT_STATEMENT_TIMEOUT_SECONDS": lambda: _int("EXPORT_STATEMENT_TIMEOUT_SECONDS", 300, minimum=1),
         "METRICS_FLUSH_SECONDS": lambda: _float("METRICS_FLUSH_SECONDS", 1.0),
         "ENABLE_TEST_JOB_TYPES": lambda: _bool("ENABLE_TEST_JOB_TYPES", False),
+        # Webhooks (app/webhooks/).
+        "WEBHOOK_ALLOWED_HOSTS": lambda: _allowed_hosts("WEBHOOK_ALLOWED_HOSTS") or [],
+        "WEBHOOK_TIMEOUT_SECONDS": lambda: _positive_float("WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        "WEBHOOK_MAX_ATTEMPTS": lambda: _int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1),
+        "WEBHOOK_RETRY_DELAY_SECONDS": lambda: _positive_float("WEBHOOK_RETRY_DELAY_SECONDS", 30.0),
         "LOG_FORMAT": lambda: _env("LOG_FORMAT", "json" if app_env == "production" else "text"),
     }
     overrides = overrides or {}

@@ -58,6 +58,11 @@ def preferences():
     return render_template("pages/preferences.html")
 
 
+@bp.get("/webhooks")
+def webhooks():
+    return render_template("pages/webhooks.html")
+
+
 @bp.get("/vendor/socket.io.min.js")
 def socket_io_client():
     if SOCKET_IO_CLIENT.is_file():

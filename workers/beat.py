@@ -21,6 +21,7 @@ from celery.beat import PersistentScheduler
 from app.extensions import db
 from app.jobs import sweeps as job_sweeps
 from app.notifications import sweeps as notification_sweeps
+from app.webhooks import sweep as webhook_sweeps
 from workers.celery_app import flask_app
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class Sweeps:
             "release-due-jobs": (sweep_seconds, job_sweeps.release_due_jobs),
             "recover-lost-jobs": (sweep_seconds * RECOVER_EVERY_SWEEPS, _recover_lost_jobs),
             "resend-pending-emails": (RESEND_EMAILS_SECONDS, notification_sweeps.resend_pending_emails),
+            # Due webhook retries, lost hand-offs and expired leases (app/webhooks/sweep.py).
+            "resend-webhooks": (sweep_seconds * RECOVER_EVERY_SWEEPS, webhook_sweeps.resend_due),
         }
         self.next_run = dict.fromkeys(self.periods, 0.0)
         self.failing: set[str] = set()

@@ -4,7 +4,9 @@ and the `job:*` socket events. Persist first, then push.
 Each `stage_*` adds the notification rows to the transaction that records the transition and
 stages the pushes with the unit of work (`app.platform.unit_of_work`): the caller only commits.
 The notification exists exactly when the transition does, and nothing is pushed before both are
-committed; a rollback drops the pushes with the rows."""
+committed; a rollback drops the pushes with the rows. The webhook deliveries of a transition
+are staged the same way (`app.webhooks.outbox.stage`): rows in its transaction, handed to the
+`webhooks` queue once it commits."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from app.models.base import iso
 from app.notifications import service as notifications
 from app.platform import metrics, realtime
 from app.platform.unit_of_work import on_commit
+from app.webhooks import outbox as webhook_outbox
 
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800)
 
@@ -79,13 +82,18 @@ class Announcement:
             realtime.emit(event, data, realtime.job_room(self.job_id))
 
 
-def _announce(job: Job, socket_events: list, counter: str | None = None, final: bool = False) -> Announcement:
-    """Stage the announcement of a transition in the open transaction: pushed once it commits."""
+def _announce(
+    job: Job, socket_events: list, counter: str | None = None, final: bool = False, webhook: str | None = None
+) -> Announcement:
+    """Stage the announcement of a transition in the open transaction: pushed once it commits,
+    followed by the hand-off of its `webhook` event's deliveries, if any."""
     duration = None
     if final and job.started_at and job.completed_at:
         duration = (job.completed_at - job.started_at).total_seconds()
     announcement = Announcement(str(job.id), job.type, socket_events, counter, final, duration)
     on_commit(announcement.push)
+    if webhook is not None:
+        _webhooks(job, webhook)
     return announcement
 
 
@@ -97,16 +105,22 @@ def _notify(job: Job, kind: str, title: str, message: str, **extra) -> None:
     notifications.stage(job.user_id, kind, f"{_label(job)} {title}", message, _data(job, **extra))
 
 
+def _webhooks(job: Job, event_type: str) -> None:
+    """Webhooks seam: the deliveries of this transition, staged in its transaction."""
+    webhook_outbox.stage(job.user_id, event_type, {"job": serialize_job(job)})
+
+
 def stage_queued(job: Job) -> Announcement:
     _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
     events = [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})]
-    return _announce(job, events, counter="jobs_created_total")
+    return _announce(job, events, counter="jobs_created_total", webhook="job.queued")
 
 
 def stage_started(job: Job) -> Announcement:
-    if job.attempts == 1:  # a retried attempt does not announce itself again
+    first = job.attempts == 1  # a retried attempt does not announce itself again
+    if first:
         _notify(job, "job_started", "started", f"{_label(job)} job has started")
-    return _announce(job, [_status(job)])
+    return _announce(job, [_status(job)], webhook="job.started" if first else None)
 
 
 def stage_retrying(job: Job) -> Announcement:
@@ -119,18 +133,18 @@ def stage_completed(job: Job) -> Announcement:
     extra = {"tablesCount": job.result["totalTables"]} if job.result and "totalTables" in job.result else {}
     _notify(job, "job_completed", "completed", message, **extra)
     events = [_status(job), ("job:completed", {"jobId": str(job.id), "result": job.result})]
-    return _announce(job, events, counter="jobs_completed_total", final=True)
+    return _announce(job, events, counter="jobs_completed_total", final=True, webhook="job.completed")
 
 
 def stage_failed(job: Job) -> Announcement:
     _notify(job, "job_failed", "failed", f"{_label(job)} failed: {job.error}", error=job.error)
     events = [_status(job), ("job:failed", {"jobId": str(job.id), "error": job.error})]
-    return _announce(job, events, counter="jobs_failed_total", final=True)
+    return _announce(job, events, counter="jobs_failed_total", final=True, webhook="job.failed")
 
 
 def stage_cancelled(job: Job) -> Announcement:
     _notify(job, "job_cancelled", "cancelled", f"{_label(job)} job was cancelled")
-    return _announce(job, [_status(job)], final=True)
+    return _announce(job, [_status(job)], final=True, webhook="job.cancelled")
 
 
 def current_state(job: Job) -> list[tuple[str, dict]]:

@@ -20,6 +20,8 @@ from flask_jwt_extended import create_access_token
 
 from app.extensions import db
 from app.models.job import DeadLetter
+from app.webhooks import outbox, signing
+from app.webhooks.models import WebhookEndpoint
 from tests.sockets.conftest import AUTH_TIMEOUT, open_socket, web  # noqa: F401  (fixtures)
 from tests.support.api import create_job, login, register
 
@@ -31,6 +33,7 @@ BODIES = {
     ("post", "/api/connections"): {"name": "matrix", "url": "mysql://u:p@db.example.com/x"},
     ("post", "/api/connections/{connection_id}/rebuild"): {},
     ("patch", "/api/notifications/preferences/{preference_id}"): {"enabled": True},
+    ("patch", "/api/webhooks/{webhook_id}"): {"description": "matrix"},
 }
 
 
@@ -87,6 +90,7 @@ def world(app):
         db.session.commit()
         dead_letter_id = str(letter.id)
         db.session.remove()
+    webhook_id, delivery_id = _owned_webhook(app, owner["id"])
     upload = client.post("/api/uploads", data=b"a,b\n1,2\n", headers={**owner["headers"], "Content-Type": "text/csv"})
     assert upload.status_code == 201, upload.get_json()
     ids = {
@@ -96,6 +100,8 @@ def world(app):
         "notification_id": notifications[0]["id"],
         "preference_id": preferences[0]["id"],
         "dead_letter_id": dead_letter_id,
+        "webhook_id": webhook_id,
+        "delivery_id": delivery_id,
     }
     spec = client.get("/api/openapi.json").get_json()
     operations = []
@@ -117,6 +123,27 @@ def world(app):
         "operations": operations,
         "counter": {"requests": 0, "5xx": 0},
     }
+
+
+def _owned_webhook(app, owner_id: str) -> tuple[str, str]:
+    """A webhook of the owner and one delivery of it, written directly: creating one through the
+    API resolves its host, and this machine resolves no public name."""
+
+    with app.app_context():
+        endpoint = WebhookEndpoint(
+            user_id=uuid.UUID(owner_id),
+            url="https://hooks.example.com/in",
+            events=["job.failed"],
+            secret_encrypted=signing.seal(signing.new_secret()),
+        )
+        db.session.add(endpoint)
+        db.session.flush()
+        [delivery_id] = outbox.record(uuid.UUID(owner_id), "job.failed", {"job": {}})
+        endpoint.enabled = False  # nothing the matrix does may send anything anywhere
+        db.session.commit()
+        ids = str(endpoint.id), str(delivery_id)
+        db.session.remove()
+    return ids
 
 
 def call(world, method, template, path, headers):

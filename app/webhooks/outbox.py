@@ -1,0 +1,103 @@
+"""The seam between what happens and who hears of it: delivery rows staged in the transaction
+that records an event, handed to the `webhooks` queue only after that transaction commits.
+
+    outbox.stage(job.user_id, "job.completed", {"job": serialize_job(job)})
+    db.session.commit()  # the unit of work hands the deliveries over now; a rollback drops both
+
+`stage` is one INSERT ... SELECT over the user's enabled endpoints subscribed to the event (or to
+"*"): one round trip on every transition, whatever the number of endpoints, none of them read
+into Python. The hand-off is staged with `app.platform.unit_of_work`, like every push that
+reports what Postgres holds. A row whose hand-off fails stays `pending` and the sweep sends it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import text, update
+
+from app.extensions import db
+from app.platform.celery_app import send_task
+from app.platform.redaction import redact
+from app.platform.unit_of_work import on_commit
+from app.webhooks.events import ANY_EVENT
+from app.webhooks.models import WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+QUEUE = "webhooks"
+DELIVER_TASK = "webhooks.deliver"
+
+_STAGE = text(
+    """
+    INSERT INTO webhook_deliveries
+        (id, endpoint_id, user_id, event_type, body, status, attempts, next_attempt_at, enqueued_at, created_at)
+    SELECT gen_random_uuid(), e.id, e.user_id, :event_type, :body, 'pending', 0, now(), now(), now()
+    FROM webhook_endpoints e
+    WHERE e.user_id = :user_id AND e.enabled AND e.events && ARRAY[:event_type, :any]::varchar[]
+    RETURNING id
+    """
+)
+
+
+def body(event_type: str, data: dict, at: datetime | None = None) -> str:
+    """The JSON sent for an event: `{type, timestamp, data}`, secret-named fields redacted."""
+    document = {"type": event_type, "timestamp": (at or datetime.now(UTC)).isoformat(), "data": redact(data)}
+    return json.dumps(document, separators=(",", ":"), default=str)
+
+
+def record(user_id: uuid.UUID, event_type: str, data: dict) -> list[uuid.UUID]:
+    """Add a delivery for each of the user's endpoints that wants this event to the current
+    transaction (not committed), without handing them over; returns their ids."""
+    params = {"user_id": user_id, "event_type": event_type, "body": body(event_type, data), "any": ANY_EVENT}
+    # No autoflush: the rows do not depend on the caller's pending objects, and flushing them
+    # here would move the caller's integrity errors away from its own commit.
+    with db.session.no_autoflush:
+        return list(db.session.scalars(_STAGE, params))
+
+
+def stage(user_id: uuid.UUID, event_type: str, data: dict) -> list[uuid.UUID]:
+    """`record` the deliveries of an event in the current transaction and stage their hand-off:
+    sent once it commits, dropped with the rows if it rolls back. Returns their ids."""
+    delivery_ids = record(user_id, event_type, data)
+    send_after_commit(delivery_ids)
+    return delivery_ids
+
+
+def send_after_commit(delivery_ids: list[uuid.UUID], countdown: float | None = None) -> None:
+    """Stage the hand-off of deliveries the open transaction writes or makes due again."""
+    if delivery_ids:
+        ids = list(delivery_ids)
+        on_commit(lambda: send(ids, countdown))
+
+
+def send(delivery_ids: list[uuid.UUID], countdown: float | None = None) -> None:
+    """One task per committed delivery on the `webhooks` queue. Never raises, and leaves the
+    session alone (it runs after a commit): a delivery the broker did not take is marked for
+    the sweep on a connection of its own."""
+    if not delivery_ids:
+        return
+    try:
+        for delivery_id in delivery_ids:
+            send_task(DELIVER_TASK, [str(delivery_id)], queue=QUEUE, countdown=countdown)
+    except Exception as exc:
+        log.warning(
+            "%d webhook deliveries not queued now (%s); the sweep will send them", len(delivery_ids), type(exc).__name__
+        )
+        _leave_to_sweep(delivery_ids)
+
+
+def _leave_to_sweep(delivery_ids: list[uuid.UUID]) -> None:
+    statement = (
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == "pending")
+        .values(enqueued_at=None)
+    )
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(statement)
+    except Exception:  # the database is down too: the sweep still finds them once stale
+        pass
