@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, update
 
 from app.extensions import db
 from app.models import DeadLetter, Job
+from app.workflows import hooks as workflow_hooks
 
 MAX_BACKOFF_SECONDS = 3600
 
@@ -27,7 +28,11 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
     worker stopped heartbeating. Returns the job, or None when there is nothing to run."""
     stale_before = func.now() - timedelta(seconds=current_app.config["JOB_HEARTBEAT_TIMEOUT"])
     claimable = or_(
-        and_(Job.status == "queued", or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now())),
+        and_(
+            Job.status == "queued",
+            or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now()),
+            Job.blocked_by.is_(None),  # workflows seam: a job waiting for its dependencies never runs
+        ),
         and_(Job.status == "active", Job.heartbeat_at < stale_before, Job.attempts < Job.max_attempts),
     )
     job = update_returning(
@@ -70,7 +75,12 @@ def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | Non
     values = {"status": "completed", "result": result, "completed_at": func.now(), "error": None}
     if progress is not None:
         values["progress"] = progress
-    return _finish(job_id, attempt, values)
+    job = _finish(job_id, attempt, values)
+    if job is not None:
+        # Workflows seam: the dependents whose last dependency this was are released in this same
+        # transaction (and sent to the broker once it commits).
+        workflow_hooks.on_completed(job)
+    return job
 
 
 def backoff_seconds(job: Job) -> float:
@@ -111,6 +121,7 @@ def fail_attempt(job: Job, attempt: int, error: str, retryable: bool, result: di
         db.session.add(
             DeadLetter(job_id=failed.id, user_id=failed.user_id, job_type=failed.type, error=error, attempts=attempt)
         )
+        workflow_hooks.on_ended(failed)  # workflows seam: its dependents are cancelled, down the chain
     return failed
 
 

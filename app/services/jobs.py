@@ -21,6 +21,7 @@ from app.models.job import WAITING_STATUSES
 from app.services import audit, events, queue
 from app.services.job_options import JobRequest, validate_job_request
 from app.services.job_transitions import update_returning
+from app.workflows import hooks as workflow_hooks
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -82,7 +83,10 @@ def _new_job(user_id: uuid.UUID, req: JobRequest) -> Job:
         singleton_key=req.singleton_key,
         next_attempt_at=None if due_now else req.start_after,
         # Optimistic: marked as sent in the same commit; a failed send clears it for the sweep.
-        enqueued_at=now if due_now else None,
+        enqueued_at=now if due_now and not req.blocked_by else None,
+        # Workflows seam: the dependencies, and those not completed yet (null: nothing to wait for).
+        depends_on=req.depends_on or None,
+        blocked_by=req.blocked_by or None,
         created_at=now,
     )
 
@@ -125,7 +129,7 @@ def get_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
 
 
 def list_jobs(
-    page: int, limit: int, user_id: uuid.UUID | None = None, statuses=None, types=None
+    page: int, limit: int, user_id: uuid.UUID | None = None, statuses=None, types=None, workflow_id=None
 ) -> tuple[list[Job], int]:
     """Newest first; `user_id=None` lists everyone's (admin)."""
     query = select(Job)
@@ -135,6 +139,8 @@ def list_jobs(
         query = query.where(Job.status.in_(statuses))
     if types:
         query = query.where(Job.type.in_(types))
+    if workflow_id is not None:
+        query = query.where(Job.workflow_id == workflow_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.order_by(Job.created_at.desc(), Job.id.desc()).offset((page - 1) * limit).limit(limit)
@@ -156,6 +162,7 @@ def cancel_job(
         db.session.rollback()
         job = db.session.get(Job, job_id)
         raise Conflict(f"Job is already {job.status} and cannot be cancelled", code="invalid_transition")
+    workflow_hooks.on_ended(job)  # workflows seam: its dependents are cancelled, down the chain
     audit.record(actor_id or user_id, action, "job", job_id)
     announcement = events.stage_cancelled(job)
     db.session.commit()
@@ -196,6 +203,9 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
         raise Conflict(
             f"Only failed or cancelled jobs can be retried; this one is {job.status}", code="invalid_transition"
         )
+    # Workflows seam: it waits again for unfinished dependencies (409 if one ended); the
+    # dependents cancelled because of it come back, blocked.
+    workflow_hooks.on_retried(requeued)
     db.session.execute(
         update(DeadLetter)
         .where(DeadLetter.job_id == job_id, DeadLetter.redriven_at.is_(None))

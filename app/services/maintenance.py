@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Artifact, DeadLetter, EmailDelivery, Job, Notification
 from app.services import events, queue
 from app.services.artifacts import PARTIAL_SUFFIX, artifact_store
+from app.workflows import hooks as workflow_hooks
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def release_due_jobs() -> int:
                 Job.status == "queued",
                 Job.enqueued_at.is_(None),
                 or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now()),
+                Job.blocked_by.is_(None),  # workflows seam: waiting for its dependencies
             )
             .order_by(Job.priority.desc(), Job.created_at)
             .limit(RELEASE_BATCH)
@@ -114,6 +116,7 @@ def recover_lost_jobs() -> int:
                 )
             )
             announcements.append(events.stage_failed(job))
+            workflow_hooks.on_ended(job)  # workflows seam: its dependents are cancelled, down the chain
             failed += 1
     db.session.commit()
     for announcement in announcements:

@@ -75,6 +75,8 @@ def enqueue_if_due(job: Job) -> bool:
     sends it once the broker is back. Returns whether the broker took it."""
     if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(UTC):
         return False
+    if job.blocked_by:  # workflows seam: released (and sent) when its last dependency completes
+        return False
     try:
         send_job(job.id, job.type, job.priority, job.expire_in_seconds)
         return True
