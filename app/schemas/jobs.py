@@ -43,8 +43,7 @@ class JobSchema(Schema):
     nextAttemptAt = fields.String(allow_none=True)
     # Dependencies and workflows.
     workflowId = fields.UUID(allow_none=True)
-    dependsOn = fields.List(fields.UUID(), metadata={"description": "The jobs this one waits for"})
-    blockedBy = fields.List(fields.UUID(), metadata={"description": "Those of them not completed yet"})
+    blockedBy = fields.List(fields.UUID(), metadata={"description": "Its dependencies not completed yet"})
 
 
 class CommaList(fields.String):

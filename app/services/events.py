@@ -35,9 +35,8 @@ def serialize_job(job: Job) -> dict:
         "startedAt": iso(job.started_at),
         "completedAt": iso(job.completed_at),
         "nextAttemptAt": iso(job.next_attempt_at),
-        # Workflows seam: its workflow, its dependencies and those it still waits for.
+        # Workflows seam: its workflow, and the dependencies it still waits for.
         "workflowId": str(job.workflow_id) if job.workflow_id else None,
-        "dependsOn": [str(job_id) for job_id in job.depends_on or ()],
         "blockedBy": [str(job_id) for job_id in job.blocked_by or ()],
     }
 
