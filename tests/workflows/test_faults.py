@@ -24,7 +24,9 @@ RETRIES = {"retryLimit": 5, "retryDelay": 0}
 
 
 def _worker(env: dict, name: str):
-    return processes.start_worker(concurrency=2, name=f"{name}-{uuid.uuid4().hex[:6]}", queues="jobs,maintenance", env=env)
+    return processes.start_worker(
+        concurrency=2, name=f"{name}-{uuid.uuid4().hex[:6]}", queues="jobs,maintenance", env=env
+    )
 
 
 def _status(job_id: str) -> str:
