@@ -52,6 +52,7 @@ def test_the_workflow_page_shows_dependencies_and_live_status(browser, site, cli
         page.wait_for_url("**/jobs")
         page.goto(site.url + "/workflows/" + workflow["id"])
         page.wait_for_selector("#job-load")
+        page.wait_for_selector('#live-state[data-state="live"]')  # events, not the polling fallback
         assert page.text_content("#job-load td:nth-child(5)") == "transform"
         assert page.text_content("#workflow-name") == "etl"
         page.evaluate("() => { window.__sameDocument = true; }")
