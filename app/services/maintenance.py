@@ -71,6 +71,7 @@ def resend_lost_messages() -> int:
     if _broker_queue_is_empty():
         # Nothing waits in Redis, so anything sent more than a moment ago is lost.
         condition = and_(Job.status == "queued", Job.enqueued_at < func.now() - timedelta(seconds=30))
+    condition = and_(condition, Job.blocked_by.is_(None))  # workflows seam: blocked jobs were never sent
     count = db.session.execute(update(Job).where(condition).values(enqueued_at=None)).rowcount
     db.session.commit()
     return count

@@ -4,12 +4,14 @@ between a commit and its hand-off, left behind.
 A released job that was never sent is the stale-enqueue sweep's (it is an ordinary queued job by
 then); this one handles jobs still blocked although their dependencies have all completed (or
 one of them ended), and workflows whose jobs have all finished but that were never settled.
+It also deletes finished workflows whose jobs are gone (JOB_RETENTION_DAYS).
 """
 
 from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from sqlalchemy import text
 
 from app.extensions import db
@@ -53,11 +55,24 @@ _UNSETTLED_WORKFLOWS = text(
 )
 
 
+_PURGE_EMPTIED = text(
+    """
+    DELETE FROM workflows WHERE id IN (
+        SELECT w.id FROM workflows w
+        WHERE w.completed_at < now() - make_interval(days => :days)
+          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.workflow_id = w.id)
+        LIMIT :batch
+    )
+    """
+)
+
+
 def sweep_dependencies() -> int:
     """One pass; returns how many jobs and workflows it repaired."""
     repaired = _unblock_satisfied() + _cancel_orphaned() + _settle_finished()
     if repaired:
         log.warning("dependency sweep repaired %d jobs or workflows", repaired)
+    _purge_emptied()
     return repaired
 
 
@@ -76,6 +91,14 @@ def _cancel_orphaned() -> int:
     settle_workflows(job.workflow_id for job in cancelled)
     db.session.commit()
     return len(cancelled)
+
+
+def _purge_emptied() -> int:
+    """Finished workflows whose jobs retention has deleted go too."""
+    days = current_app.config["JOB_RETENTION_DAYS"]
+    deleted = db.session.execute(_PURGE_EMPTIED, {"days": days, "batch": BATCH}).rowcount
+    db.session.commit()
+    return deleted
 
 
 def _settle_finished() -> int:

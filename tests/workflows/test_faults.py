@@ -129,3 +129,19 @@ def test_the_sweep_repairs_blocked_jobs_left_behind(fault_app):
     assert failed["status"] == "failed" and failed["completedAt"]
     notes = client.get("/api/notifications?limit=100", headers=account["headers"]).get_json()["data"]
     assert failed_first["id"] in {n["data"].get("workflowId") for n in notes if n["type"] == "workflow_failed"}
+
+
+def test_a_finished_workflow_goes_once_retention_deleted_its_jobs(fault_app):
+    app, client, env, account = fault_app
+    workflow = create_workflow(client, account["headers"], [spec("a", options={"startAfter": 3600})])
+    assert client.delete(f"/api/workflows/{workflow['id']}", headers=account["headers"]).status_code == 200
+    sweep_dependencies()
+    assert client.get(f"/api/workflows/{workflow['id']}", headers=account["headers"]).status_code == 200
+    params = {"id": workflow["id"]}
+    db.session.execute(text("DELETE FROM jobs WHERE workflow_id = CAST(:id AS uuid)"), params)
+    db.session.execute(
+        text("UPDATE workflows SET completed_at = now() - interval '31 days' WHERE id = CAST(:id AS uuid)"), params
+    )
+    db.session.commit()
+    sweep_dependencies()
+    assert client.get(f"/api/workflows/{workflow['id']}", headers=account["headers"]).status_code == 404
