@@ -45,7 +45,7 @@ def create_job(
         existing = _waiting_singleton(req.job_type.name, req.singleton_key)
         if existing is not None:
             return existing, False
-    job = _new_job(user_id, req)
+    job = new_job_row(user_id, req)
     db.session.add(job)
     if idempotency_key:
         db.session.flush()  # the key references the job row: insert the job first
@@ -66,7 +66,8 @@ def create_job(
     return job, True
 
 
-def _new_job(user_id: uuid.UUID, req: JobRequest) -> Job:
+def new_job_row(user_id: uuid.UUID, req: JobRequest) -> Job:
+    """The row of a new job from a validated request (not added to the session)."""
     now = datetime.now(UTC)
     due_now = req.start_after is None or req.start_after <= now
     return Job(

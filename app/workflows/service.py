@@ -57,7 +57,7 @@ def create_workflow(user_id: uuid.UUID, name: str | None, specs: Sequence[dict])
 def _new_workflow_job(user_id, workflow_id, ids: dict, spec: dict, req: JobRequest) -> Job:
     req.depends_on = [ids[key] for key in dict.fromkeys(spec["dependsOn"])]
     req.blocked_by = list(req.depends_on)  # all of them are new: none has completed
-    job = jobs._new_job(user_id, req)
+    job = jobs.new_job_row(user_id, req)
     job.id, job.workflow_id = ids[spec["key"]], workflow_id
     return job
 

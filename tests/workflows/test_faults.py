@@ -16,7 +16,7 @@ from app.models import Job
 from app.services import job_transitions
 from app.workflows import handoff
 from app.workflows.sweep import sweep_dependencies
-from tests.faults.harness import check_exactly_once, wait_all_final
+from tests.faults.harness import check_exactly_once, job_rows, wait_all_final
 from tests.support import processes
 from tests.workflows.support import assert_ran_after, create_workflow, jobs_by_key, spec, wait_for_workflow
 
@@ -48,6 +48,9 @@ def test_dependents_are_released_by_the_completion_itself(fault_app):
         processes.stop(worker)
     assert done["status"] == "completed"
     assert_ran_after(jobs_by_key(client, account["headers"], done), edges)
+    # Run by this test's worker: not sent by a sweep of some other beat on the same database.
+    rows = job_rows([job["id"] for job in done["jobs"]])
+    assert all(worker_name.startswith("nobeat-") for _, _, worker_name in rows.values()), rows
 
 
 def test_a_hand_off_lost_after_the_commit_is_sent_by_the_sweeps(fault_app):
