@@ -37,11 +37,12 @@ def _status(job_id: str) -> str:
 
 
 def test_dependents_are_released_by_the_completion_itself(fault_app):
-    """No beat runs: nothing but the completing transaction and its hand-off can start b and c."""
+    """No beat runs: nothing but the completing transactions and their hand-offs can start the
+    dependents, and the fan-in's dependencies complete at the same moments on parallel processes."""
     app, client, env, account = fault_app
     worker = _worker(env, "nobeat")
     try:
-        edges = {"a": [], "b": ["a"], "c": ["b"]}
+        edges = {"a": [], "b1": ["a"], "b2": ["a"], "b3": ["a"], "b4": ["a"], "c": ["b1", "b2", "b3", "b4"], "d": ["c"]}
         workflow = create_workflow(client, account["headers"], [spec(key, deps) for key, deps in edges.items()])
         done = wait_for_workflow(client, account["headers"], workflow["id"], timeout=30)
     finally:
@@ -51,6 +52,25 @@ def test_dependents_are_released_by_the_completion_itself(fault_app):
     # Run by this test's worker: not sent by a sweep of some other beat on the same database.
     rows = job_rows([job["id"] for job in done["jobs"]])
     assert all(worker_name.startswith("nobeat-") for _, _, worker_name in rows.values()), rows
+
+
+def test_many_fan_ins_at_once_need_no_sweep(fault_app):
+    """Dependencies completing at the same instant on four processes: each fan-in is released by
+    whichever completion came last, never left waiting (no beat runs to repair one)."""
+    app, client, env, account = fault_app
+    edges = {"a": [], "b1": ["a"], "b2": ["a"], "b3": ["a"], "b4": ["a"], "c": ["b1", "b2", "b3", "b4"]}
+    worker = processes.start_worker(concurrency=4, name=f"fanin-{uuid.uuid4().hex[:6]}", queues="jobs", env=env)
+    try:
+        workflows = [
+            create_workflow(
+                client, account["headers"], [spec(k, deps, payload={"steps": 1}) for k, deps in edges.items()]
+            )
+            for _ in range(10)
+        ]
+        done = [wait_for_workflow(client, account["headers"], wf["id"], timeout=60) for wf in workflows]
+    finally:
+        processes.stop(worker)
+    assert [wf["status"] for wf in done] == ["completed"] * 10
 
 
 def test_a_hand_off_lost_after_the_commit_is_sent_by_the_sweeps(fault_app):
