@@ -8,8 +8,8 @@ from flask import url_for
 
 from app.api.blueprint import Blueprint
 from app.api.security import caller_id, login_required
-from app.schemas.common import ErrorSchema, MessageSchema, page_schema, paginated
-from app.schemas.workflows import WorkflowCreateSchema, WorkflowListArgsSchema, WorkflowSchema
+from app.schemas.common import ErrorSchema, MessageSchema, PaginationArgsSchema, page_schema, paginated
+from app.schemas.workflows import WorkflowCreateSchema, WorkflowSchema
 from app.services.rate_limit import check_job_creation
 from app.workflows import service
 
@@ -35,7 +35,7 @@ def create(data):
 
 @blp.route("", methods=["GET"])
 @login_required
-@blp.arguments(WorkflowListArgsSchema, location="query")
+@blp.arguments(PaginationArgsSchema, location="query")
 @blp.response(200, WorkflowPageSchema)
 @blp.alt_response(400, schema=ErrorSchema)
 def list_workflows(args):

@@ -2,7 +2,6 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas.common import PaginationArgsSchema
 from app.schemas.jobs import JOB_STATUSES
 from app.workflows.status import WORKFLOW_STATUSES
 
@@ -53,7 +52,3 @@ class WorkflowSchema(Schema):
     jobs = fields.List(fields.Nested(WorkflowJobSchema))
     createdAt = fields.String()
     completedAt = fields.String(allow_none=True)
-
-
-class WorkflowListArgsSchema(PaginationArgsSchema):
-    pass

@@ -126,10 +126,12 @@ def cancel_workflow(user_id: uuid.UUID, workflow_id: uuid.UUID) -> list[Job]:
     """Cancel every unfinished job of it (and the jobs outside it that wait for them); 409 when
     nothing is left to cancel."""
     get_workflow(user_id, workflow_id)
+    # Running jobs are locked first: one completing now holds its own row and then takes its
+    # dependents', so waiting for it before taking those cannot deadlock with it.
     waiting = db.session.scalars(
         select(Job.id)
         .where(Job.workflow_id == workflow_id, Job.status.in_(WAITING_STATUSES))
-        .order_by(Job.id)
+        .order_by(Job.status != "active", Job.id)
         .with_for_update()
     ).all()
     cancelled = list(
