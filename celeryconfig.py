@@ -80,6 +80,7 @@ def _beat_schedule(sweep: timedelta) -> dict:
     periods = {
         "release-due-jobs": ("maintenance.release_due_jobs", sweep),
         "recover-lost-jobs": ("maintenance.recover_lost_jobs", sweep * 5),
+        "sweep-dependencies": ("maintenance.sweep_dependencies", sweep * 5),
         "resend-pending-emails": ("maintenance.resend_pending_emails", timedelta(minutes=1)),
         "purge-expired-notifications": ("maintenance.purge_notifications", timedelta(hours=1)),
         "purge-old-jobs": ("maintenance.purge_jobs", timedelta(hours=1)),

@@ -42,6 +42,9 @@ class JobSchema(Schema):
     startedAt = fields.String(allow_none=True)
     completedAt = fields.String(allow_none=True)
     nextAttemptAt = fields.String(allow_none=True)
+    # Dependencies and workflows.
+    workflowId = fields.UUID(allow_none=True)
+    blockedBy = fields.List(fields.UUID(), metadata={"description": "Its dependencies not completed yet"})
 
 
 class CommaList(fields.String):
@@ -66,6 +69,7 @@ class JobListArgsSchema(PaginationArgsSchema):
 
     status = CommaList(choices=JOB_STATUSES)
     type = CommaList()
+    workflowId = fields.UUID(metadata={"description": "Only the jobs of this workflow"})
 
 
 class RetryResponseSchema(Schema):
