@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.errors import ApiError, Conflict, NotFound, ValidationFailed
 from app.extensions import db
@@ -19,6 +19,7 @@ from app.jobs.state import JobStatus
 from app.models import Job
 from app.models.base import iso
 from app.platform import audit
+from app.platform.pagination import fetch_page
 from app.workflows import dag
 from app.workflows.models import Workflow
 from app.workflows.status import aggregate_status
@@ -116,11 +117,7 @@ def get_workflow(user_id: uuid.UUID, workflow_id: uuid.UUID) -> Workflow:
 def list_workflows(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[Workflow], int]:
     """Newest first."""
     query = select(Workflow).where(Workflow.user_id == user_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Workflow.created_at.desc(), Workflow.id.desc()).offset((page - 1) * limit).limit(limit)
-    ).all()
-    return list(rows), total
+    return fetch_page(query, page, limit, Workflow.created_at.desc(), Workflow.id.desc())
 
 
 def cancel_workflow(user_id: uuid.UUID, workflow_id: uuid.UUID) -> list[Job]:

@@ -1,4 +1,4 @@
-"""The pure parts: cycle detection, key checks, aggregate status."""
+"""Workflows, the pure parts: cycle detection, key checks, aggregate status."""
 
 from __future__ import annotations
 
