@@ -66,8 +66,8 @@ def current_attempt(job_id: uuid.UUID, attempt: int):
 
 
 def claim(job_id: uuid.UUID, worker: str) -> Job | None:
-    """queued (and due) -> active, counting an attempt. A job whose worker died is the recovery
-    sweep's (`recover`), never taken over here."""
+    """queued (due, and not waiting for a dependency) -> active, counting an attempt. A job whose
+    worker died is the recovery sweep's (`recover`), never taken over here."""
     return update_returning(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due(), _unblocked())
