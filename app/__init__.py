@@ -26,6 +26,7 @@ from app.platform.celery_app import init_celery
 from app.platform.logging_setup import configure_logging
 from app.sockets import init_socketio
 from app.web import register_web
+from app.workflows import hooks as workflow_hooks
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -38,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         raise SystemExit(f"configuration error: {exc}") from None
     register_logging(app)
     register_extensions(app)
+    register_lifecycle_listeners(app)
     register_celery(app)
     register_error_handlers(app)
     register_request_hooks(app)
@@ -67,6 +69,12 @@ def register_extensions(app: Flask) -> None:
     register_string_constraints(app, api)
 
     register_jwt_callbacks(jwt)
+
+
+def register_lifecycle_listeners(app: Flask) -> None:
+    """What follows a job's transitions in their own transaction: workflows release, cancel and
+    revive the jobs that depend on it (`app.jobs.lifecycle`)."""
+    workflow_hooks.register()
 
 
 def register_celery(app: Flask) -> None:

@@ -48,6 +48,12 @@ def job_detail(job_id: uuid.UUID):
     return render_template("pages/job.html", job_id=str(job_id))
 
 
+@bp.get("/workflows", defaults={"workflow_id": None})
+@bp.get("/workflows/<uuid:workflow_id>")
+def workflows(workflow_id: uuid.UUID | None):
+    return render_template("pages/workflow.html", workflow_id=str(workflow_id) if workflow_id else None)
+
+
 @bp.get("/connections")
 def connections():
     return render_template("pages/connections.html")

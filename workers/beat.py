@@ -22,6 +22,7 @@ from app.extensions import db
 from app.jobs import sweeps as job_sweeps
 from app.notifications import sweeps as notification_sweeps
 from app.webhooks import sweep as webhook_sweeps
+from app.workflows import sweep as dependency_sweeps
 from workers.celery_app import flask_app
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class Sweeps:
             "release-due-jobs": (sweep_seconds, job_sweeps.release_due_jobs),
             "recover-lost-jobs": (sweep_seconds * RECOVER_EVERY_SWEEPS, _recover_lost_jobs),
             "resend-pending-emails": (RESEND_EMAILS_SECONDS, notification_sweeps.resend_pending_emails),
+            # Dependents left blocked or unsent by a crash between commit and hand-off.
+            "sweep-dependencies": (sweep_seconds * RECOVER_EVERY_SWEEPS, dependency_sweeps.sweep_dependencies),
             # Due webhook retries, lost hand-offs and expired leases (app/webhooks/sweep.py).
             "resend-webhooks": (sweep_seconds * RECOVER_EVERY_SWEEPS, webhook_sweeps.resend_due),
         }

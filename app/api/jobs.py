@@ -61,7 +61,8 @@ def _idempotency_key() -> str | None:
 @blp.response(202, JobCreatedSchema)
 @blp.alt_response(200, schema=JobCreatedSchema, description="An Idempotency-Key or singletonKey repeat")
 @blp.alt_response(400, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="Idempotency-Key reused with another body")
+@blp.alt_response(404, schema=ErrorSchema, description="A dependency (dependsOn) that is not the caller's job")
+@blp.alt_response(409, schema=ErrorSchema, description="Idempotency-Key reused with another body, or dependency_failed")
 @blp.alt_response(429, schema=ErrorSchema)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": IDEMPOTENCY_KEY, "required": False}])
 @blp.doc(
@@ -92,8 +93,10 @@ def create(data):
 @blp.alt_response(400, schema=ErrorSchema)
 @blp.doc(operationId="listJobs")
 def list_jobs(args):
-    """The caller's jobs, newest first, filtered by status (comma list) and type."""
-    rows, total = jobs.list_jobs(args["page"], args["limit"], caller_id(), args.get("status"), args.get("type"))
+    """The caller's jobs, newest first, filtered by status (comma list), type and workflow."""
+    rows, total = jobs.list_jobs(
+        args["page"], args["limit"], caller_id(), args.get("status"), args.get("type"), args.get("workflowId")
+    )
     return paginated([serialize_job(job) for job in rows], args["page"], args["limit"], total)
 
 

@@ -4,6 +4,7 @@
 - `options.py`: validation of a request's type, payload and options.
 - `registry.py`: the job types (each one's folder is in `app/jobtypes/`).
 - `state.py`: the guarded transitions of a job, in SQL.
+- `lifecycle.py`: the seams other domains (workflows) follow of those transitions.
 - `runner.py`: one attempt inside a worker (claim, run the handler, record the outcome).
 - `announcements.py`: what each transition announces (notifications, `job:*` events).
 - `broker.py`: the hand-off to Celery after the commit.

@@ -42,6 +42,9 @@ def serialize_job(job: Job) -> dict:
         "startedAt": iso(job.started_at),
         "completedAt": iso(job.completed_at),
         "nextAttemptAt": iso(job.next_attempt_at),
+        # Workflows seam: its workflow, and the dependencies it still waits for.
+        "workflowId": str(job.workflow_id) if job.workflow_id else None,
+        "blockedBy": [str(job_id) for job_id in job.blocked_by or ()],
     }
 
 

@@ -42,8 +42,11 @@ def send_job(job_id, job_type: str, priority: int, expire_in_seconds: int) -> No
 
 def enqueue_after_commit(job: Job) -> None:
     """Stage the hand-off of a job that is due now: sent once the open transaction commits, never
-    if it rolls back (a delayed job waits for the release sweep)."""
+    if it rolls back (a delayed job waits for the release sweep, a blocked one for its
+    dependencies)."""
     if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(UTC):
+        return
+    if job.blocked_by:  # waits for a dependency: sent when the last one completes
         return
     job_id, job_type, priority, expire = job.id, job.type, job.priority, job.expire_in_seconds
     on_commit(lambda: _send_or_leave_to_sweep(job_id, job_type, priority, expire))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -13,6 +13,7 @@ from app.connections.service import require_owned_connection_id
 from app.errors import ValidationFailed
 from app.jobs.registry import JobType, enabled_types
 from app.schemas.common import StrictBoolean
+from app.workflows.dependencies import MAX_DEPENDENCIES, check_dependencies
 
 
 class StartAfter(fields.Field):
@@ -54,6 +55,8 @@ class JobOptionsSchema(Schema):
     expireInSeconds = fields.Integer(validate=validate.Range(min=1, max=7 * 86400), strict=True)
     singletonKey = fields.String(validate=validate.Length(min=1, max=255))
     startAfter = StartAfter()
+    # Workflows seam: ids of the caller's jobs that must complete before this one runs.
+    dependsOn = fields.List(fields.UUID(), validate=validate.Length(max=MAX_DEPENDENCIES))
 
 
 @dataclass
@@ -67,6 +70,8 @@ class JobRequest:
     expire_in_seconds: int
     singleton_key: str | None
     start_after: datetime | None
+    depends_on: list[uuid.UUID] = field(default_factory=list)
+    blocked_by: list[uuid.UUID] = field(default_factory=list)
 
 
 def validate_job_request(user_id: uuid.UUID, type_name, payload, options) -> JobRequest:
@@ -95,6 +100,9 @@ def validate_job_request(user_id: uuid.UUID, type_name, payload, options) -> Job
     if details:
         raise ValidationFailed("Invalid job request", details)
     _check_payload_references(user_id, job_type, clean_payload)
+    depends_on = list(dict.fromkeys(opts.get("dependsOn", [])))
+    # Workflows seam: 404 for an unknown or foreign dependency, 409 for one that already ended.
+    blocked_by = check_dependencies(user_id, depends_on) if depends_on else []
     timeout = current_app.config["JOB_TIMEOUT_MINUTES"] * 60
     return JobRequest(
         job_type=job_type,
@@ -107,6 +115,8 @@ def validate_job_request(user_id: uuid.UUID, type_name, payload, options) -> Job
         expire_in_seconds=min(opts.get("expireInSeconds", job_type.expire_in_seconds), timeout),
         singleton_key=opts.get("singletonKey"),
         start_after=opts.get("startAfter"),
+        depends_on=depends_on,
+        blocked_by=blocked_by,
     )
 
 

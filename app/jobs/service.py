@@ -48,7 +48,7 @@ def create_job(
         existing = _waiting_singleton(req.job_type.name, req.singleton_key)
         if existing is not None:
             return existing, False
-    job = _new_job(user_id, req)
+    job = new_job_row(user_id, req)
     db.session.add(job)
     if idempotency_key:
         db.session.flush()  # the key references the job row: insert the job first
@@ -68,7 +68,8 @@ def create_job(
     return job, True
 
 
-def _new_job(user_id: uuid.UUID, req: JobRequest) -> Job:
+def new_job_row(user_id: uuid.UUID, req: JobRequest) -> Job:
+    """The row of a new job from a validated request (not added to the session)."""
     now = datetime.now(UTC)
     due_now = req.start_after is None or req.start_after <= now
     return Job(
@@ -85,7 +86,10 @@ def _new_job(user_id: uuid.UUID, req: JobRequest) -> Job:
         singleton_key=req.singleton_key,
         next_attempt_at=None if due_now else req.start_after,
         # Optimistic: marked as sent in the same commit; a failed send clears it for the sweep.
-        enqueued_at=now if due_now else None,
+        enqueued_at=now if due_now and not req.blocked_by else None,
+        # Workflows seam: the dependencies, and those not completed yet (null: nothing to wait for).
+        depends_on=req.depends_on or None,
+        blocked_by=req.blocked_by or None,
         created_at=now,
     )
 
@@ -128,7 +132,7 @@ def get_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
 
 
 def list_jobs(
-    page: int, limit: int, user_id: uuid.UUID | None = None, statuses=None, types=None
+    page: int, limit: int, user_id: uuid.UUID | None = None, statuses=None, types=None, workflow_id=None
 ) -> tuple[list[Job], int]:
     """Newest first; `user_id=None` lists everyone's (admin)."""
     query = select(Job)
@@ -138,6 +142,8 @@ def list_jobs(
         query = query.where(Job.status.in_(statuses))
     if types:
         query = query.where(Job.type.in_(types))
+    if workflow_id is not None:
+        query = query.where(Job.workflow_id == workflow_id)
     return fetch_page(query, page, limit, Job.created_at.desc(), Job.id.desc())
 
 

@@ -5,7 +5,9 @@ so a duplicate delivery, a stale worker or a cancellation that raced it changes 
 `UPDATE ... WHERE status = ...`. None means the guard did not match.
 
 Transitions leave their transaction open: the caller adds what the transition announces
-(notifications) and commits both at once; what was staged is pushed after that commit.
+(notifications) and commits both at once; what was staged is pushed after that commit. A job
+that completes, ends or is retried is handed to the listeners of `lifecycle` in that same
+transaction (workflows: its dependents are released, cancelled or revived with it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from enum import StrEnum
 from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
+from app.jobs.lifecycle import Seam, notify
 from app.models import DeadLetter, Job
 
 MAX_BACKOFF_SECONDS = 3600
@@ -52,17 +55,22 @@ def _due():
     return or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= func.now())
 
 
+def _unblocked():
+    """Not waiting for a dependency: only such a queued job may go to the broker or run."""
+    return Job.blocked_by.is_(None)
+
+
 def current_attempt(job_id: uuid.UUID, attempt: int):
     """The guard of every transition of a running job: still active, still this attempt."""
     return and_(Job.id == job_id, Job.status == JobStatus.ACTIVE, Job.attempts == attempt)
 
 
 def claim(job_id: uuid.UUID, worker: str) -> Job | None:
-    """queued (and due) -> active, counting an attempt. A job whose worker died is the recovery
-    sweep's (`recover`), never taken over here."""
+    """queued (due, and not waiting for a dependency) -> active, counting an attempt. A job whose
+    worker died is the recovery sweep's (`recover`), never taken over here."""
     return update_returning(
         update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due())
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due(), _unblocked())
         .values(
             status=JobStatus.ACTIVE,
             attempts=Job.attempts + 1,
@@ -98,7 +106,10 @@ def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | Non
     values = {"status": JobStatus.COMPLETED, "result": result, "completed_at": func.now(), "error": None}
     if progress is not None:
         values["progress"] = progress
-    return _finish_attempt(job_id, attempt, values)
+    completed = _finish_attempt(job_id, attempt, values)
+    if completed is not None:
+        notify(Seam.COMPLETED, [completed])
+    return completed
 
 
 def backoff_seconds(job: Job) -> float:
@@ -137,6 +148,7 @@ def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | 
     failed = _finish_attempt(job_id, attempt, values)
     if failed is not None:
         db.session.add(dead_letter(failed))
+        notify(Seam.ENDED, [failed])
     return failed
 
 
@@ -151,16 +163,36 @@ def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict) -> Job | None
 
 def cancel(job_id: uuid.UUID) -> Job | None:
     """queued or active -> cancelled; a running attempt sees it at its next checkpoint."""
-    return update_returning(
+    cancelled = update_returning(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(WAITING))
         .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None)
     )
+    if cancelled is not None:
+        notify(Seam.ENDED, [cancelled])
+    return cancelled
+
+
+def cancel_all(job_ids: list[uuid.UUID]) -> list[Job]:
+    """`cancel` for many jobs in one statement (the caller has locked them, in its lock order);
+    those already finished are left alone. Returns the cancelled jobs."""
+    cancelled = list(
+        db.session.scalars(
+            update(Job)
+            .where(Job.id.in_(job_ids), Job.status.in_(WAITING))
+            .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None)
+            .returning(Job),
+            execution_options={"synchronize_session": False, "populate_existing": True},
+        )
+    )
+    notify(Seam.ENDED, cancelled)
+    return cancelled
 
 
 def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
     """failed or cancelled -> queued with a fresh budget of attempts (marked as sent: the caller
-    hands it to the broker after the commit); its dead letter is marked as redriven."""
+    hands it to the broker after the commit, unless a listener found it waiting for a dependency
+    again); its dead letter is marked as redriven."""
     now = datetime.now(UTC)
     job = update_returning(
         update(Job)
@@ -186,6 +218,7 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
             .where(DeadLetter.job_id == job_id, DeadLetter.redriven_at.is_(None))
             .values(redriven_at=now, redriven_by=actor_id)
         )
+        notify(Seam.RETRIED, [job])
     return job
 
 
@@ -214,7 +247,7 @@ def due_for_release(limit: int) -> list[tuple]:
     the caller commits: (id, type, priority, expire_in_seconds)."""
     return db.session.execute(
         select(Job.id, Job.type, Job.priority, Job.expire_in_seconds)
-        .where(Job.status == JobStatus.QUEUED, Job.enqueued_at.is_(None), _due())
+        .where(Job.status == JobStatus.QUEUED, Job.enqueued_at.is_(None), _due(), _unblocked())
         .order_by(Job.priority.desc(), Job.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -237,5 +270,9 @@ def mark_unsent(job_id: uuid.UUID, connection=None) -> None:
 def forget_sent_before(cutoff) -> int:
     """Queued jobs marked as sent before `cutoff` that never started: their message was lost;
     clear the mark so the release sweep sends them again. Returns how many."""
-    statement = update(Job).where(Job.status == JobStatus.QUEUED, Job.enqueued_at < cutoff).values(enqueued_at=None)
+    statement = (
+        update(Job)
+        .where(Job.status == JobStatus.QUEUED, Job.enqueued_at < cutoff, _unblocked())
+        .values(enqueued_at=None)
+    )
     return db.session.execute(statement).rowcount

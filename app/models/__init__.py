@@ -6,6 +6,7 @@ from app.models.connection import Connection, SchemaCache
 from app.models.job import DeadLetter, IdempotencyKey, Job, JobExecution
 from app.models.notification import EmailDelivery, Notification
 from app.models.user import NotificationPreference, User
+from app.workflows.models import Workflow  # registered here so that Alembic and jobs.workflow_id see it
 
 __all__ = [
     "Artifact",
@@ -20,4 +21,5 @@ __all__ = [
     "NotificationPreference",
     "SchemaCache",
     "User",
+    "Workflow",
 ]

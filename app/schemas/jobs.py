@@ -62,6 +62,9 @@ class JobSchema(Schema):
     startedAt = fields.String(allow_none=True)
     completedAt = fields.String(allow_none=True)
     nextAttemptAt = fields.String(allow_none=True)
+    # Dependencies and workflows.
+    workflowId = fields.UUID(allow_none=True)
+    blockedBy = fields.List(fields.UUID(), metadata={"description": "Its dependencies not completed yet"})
 
 
 class JobListArgsSchema(PaginationArgsSchema):
@@ -72,6 +75,7 @@ class JobListArgsSchema(PaginationArgsSchema):
     # `status=` (nothing) is a mistake, not "any status".
     status = DelimitedList(fields.String(validate=validate.OneOf(JOB_STATUSES)), validate=validate.Length(min=1))
     type = DelimitedList(JobTypeName(), validate=validate.Length(min=1))
+    workflowId = fields.UUID(metadata={"description": "Only the jobs of this workflow"})
 
 
 class RetryResponseSchema(Schema):

@@ -40,6 +40,8 @@ def test_get_job_has_the_contract_fields(client, user):
         "startedAt",
         "completedAt",
         "nextAttemptAt",
+        "workflowId",
+        "blockedBy",
     }
     assert job["priority"] == 70 and job["maxAttempts"] == 5 and job["attempts"] == 0
     assert job["payload"] == {"steps": 1, "stepSeconds": 0.0, "failAttempts": 0, "failWith": "retryable"}

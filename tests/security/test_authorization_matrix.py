@@ -32,6 +32,7 @@ BODIES = {
     ("post", "/api/jobs"): {"type": "test-probe", "payload": {}, "options": {"startAfter": 3600}},
     ("post", "/api/connections"): {"name": "matrix", "url": "mysql://u:p@db.example.com/x"},
     ("post", "/api/connections/{connection_id}/rebuild"): {},
+    ("post", "/api/workflows"): {"jobs": [{"key": "a", "type": "test-probe", "options": {"startAfter": 3600}}]},
     ("patch", "/api/notifications/preferences/{preference_id}"): {"enabled": True},
     ("patch", "/api/webhooks/{webhook_id}"): {"description": "matrix"},
 }
@@ -91,6 +92,8 @@ def world(app):
         dead_letter_id = str(letter.id)
         db.session.remove()
     webhook_id, delivery_id = _owned_webhook(app, owner["id"])
+    workflow = client.post("/api/workflows", json=BODIES[("post", "/api/workflows")], headers=owner["headers"])
+    assert workflow.status_code == 202, workflow.get_json()
     upload = client.post("/api/uploads", data=b"a,b\n1,2\n", headers={**owner["headers"], "Content-Type": "text/csv"})
     assert upload.status_code == 201, upload.get_json()
     ids = {
@@ -102,6 +105,7 @@ def world(app):
         "dead_letter_id": dead_letter_id,
         "webhook_id": webhook_id,
         "delivery_id": delivery_id,
+        "workflow_id": workflow.get_json()["id"],
     }
     spec = client.get("/api/openapi.json").get_json()
     operations = []

@@ -17,7 +17,9 @@ def test_each_sweep_runs_on_its_own_period(app):
     }
     assert sweeps.periods["recover-lost-jobs"][0] == 2.0 * RECOVER_EVERY_SWEEPS
     sweeps.run_due()
-    assert sorted(runs) == ["recover-lost-jobs", "release-due-jobs", "resend-pending-emails"]
+    # The first pass runs every sweep once, the job sweeps among them.
+    assert sorted(runs) == sorted(sweeps.periods)
+    assert {"recover-lost-jobs", "release-due-jobs", "resend-pending-emails"} <= set(runs)
     runs.clear()
     now[0] += 1.0
     sweeps.run_due()
