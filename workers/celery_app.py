@@ -12,7 +12,9 @@ from app import create_app
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
-celery.conf.update(include=["workers.jobs", "workers.maintenance", "workers.email", "workers.liveness"])
+celery.conf.update(
+    include=["workers.jobs", "workers.maintenance", "workers.email", "workers.liveness", "workers.schedules"]
+)
 
 
 @worker_init.connect
