@@ -98,6 +98,9 @@ def register_blueprints(app: Flask) -> None:
 
     register_api(app)
     register_payload_schemas(api.spec, include_test_types=app.config.get("ENABLE_TEST_JOB_TYPES", False))
+    from app.api.schedules import register_schedule_docs
+
+    register_schedule_docs(api.spec)
     register_docs_assets(app)
     from app.web import register_web
 

@@ -16,6 +16,7 @@ from app.schemas.schedules import (
     ScheduleSchema,
     ScheduleUpdateSchema,
 )
+from app.services.rate_limit import check_job_creation
 
 blp = Blueprint("schedules", __name__, url_prefix="/api/schedules", description="Scheduled jobs (cron)")
 SchedulePageSchema = page_schema(ScheduleSchema, "SchedulePage")
@@ -88,7 +89,25 @@ def delete(schedule_id: uuid.UUID):
 @blp.response(202, ScheduleRunSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="The job type refuses the payload (e.g. connection gone)")
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(429, schema=ErrorSchema)
 def run(schedule_id: uuid.UUID):
-    """Create one job now, outside the cron; the next tick stays as it was."""
-    job = service.run_now(caller_id(), schedule_id)
+    """Create one job now, outside the cron (also while paused); the next tick stays as it was."""
+    user_id = caller_id()
+    check_job_creation(user_id)  # a job created by hand, as by POST /api/jobs
+    job = service.run_now(user_id, schedule_id)
     return {"jobId": str(job.id)}
+
+
+def register_schedule_docs(spec) -> None:
+    """A schedule's `type` and `payload` are a job's: the same enum of enabled types and the same
+    payload schemas as JobCreate (call after `register_payload_schemas`)."""
+    schemas = spec.components.schemas
+    job_payload = schemas.get("JobCreate", {}).get("properties", {}).get("payload", {})
+    types = [job_type["type"] for job_type in spec.options.get("x-job-types", [])]
+    for name in ("ScheduleCreate", "ScheduleUpdate"):
+        properties = schemas.get(name, {}).get("properties", {})
+        if "type" in properties and types:
+            properties["type"]["enum"] = types
+        if "payload" in properties and "anyOf" in job_payload:
+            shared = ("description", "anyOf", "x-payload-schemas")
+            properties["payload"].update({key: job_payload[key] for key in shared})

@@ -16,6 +16,7 @@ import time
 
 from flask import Flask
 
+from app.errors import is_dependency_outage
 from app.schedules import tick
 from app.services.background import start_once_per_process
 
@@ -41,8 +42,13 @@ def run_forever(app: Flask) -> None:
         except Exception as exc:  # an outage or a bug: keep the beat process alive, say it once
             delay = OUTAGE_RETRY_SECONDS
             if not failing:
-                name = type(exc).__name__
-                log.warning("schedules: tick failed (%s); retrying every %s s", name, delay, exc_info=True)
+                outage = is_dependency_outage(exc)
+                log.warning(
+                    "schedules: tick failed (%s); retrying every %s s",
+                    f"{outage} unavailable" if outage else type(exc).__name__,
+                    delay,
+                    exc_info=not outage,  # a bug's traceback helps; an outage's is noise
+                )
             failing = True
         else:
             if failing:

@@ -239,6 +239,8 @@ def test_openapi_documents_schedules(client):
         assert methods <= set(spec["paths"][path]), path
     schedule = spec["components"]["schemas"]["Schedule"]["properties"]
     assert schedule["nextRunAt"]["format"] == "date-time" and schedule["lastJobId"]["format"] == "uuid"
+    create_body = spec["components"]["schemas"]["ScheduleCreate"]["properties"]
+    assert "test-probe" in create_body["type"]["enum"] and create_body["payload"]["anyOf"]
     job = spec["components"]["schemas"]["Job"]["properties"]
     assert job["scheduledFor"]["format"] == "date-time" and job["scheduleId"]["format"] == "uuid"
     parameters = {p["name"]: p for p in spec["paths"]["/api/jobs"]["get"]["parameters"]}
