@@ -105,22 +105,28 @@ def list_schedules(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[Sche
 
 
 def update_schedule(user_id: uuid.UUID, schedule_id: uuid.UUID, changes: dict) -> Schedule:
-    """Apply a PATCH; a new cron, time zone or `enabled` recomputes the next run from now."""
+    """Apply a PATCH; a new cron, time zone or `enabled` recomputes the next run from now.
+    Changes are checked as at creation (the job request again when resuming)."""
     schedule = get_schedule(user_id, schedule_id, lock=True)
     changes = {key: value for key, value in changes.items() if key in PATCHABLE}
+    was_enabled = schedule.enabled
     if {"cron", "timezone", "enabled"} & changes.keys():
         timezone = changes.get("timezone", schedule.timezone)
         parsed = parse_cron(changes.get("cron", schedule.cron), timezone)
         schedule.cron, schedule.timezone = parsed.expression, timezone
         schedule.enabled = changes.get("enabled", schedule.enabled)
         schedule.next_run_at = parsed.next_after(datetime.now(UTC)) if schedule.enabled else None
-    if {"payload", "options"} & changes.keys():
+    # Resuming checks the job request too: a schedule disabled because its connection is gone
+    # answers 400 now rather than being disabled again at its next tick.
+    if {"payload", "options"} & changes.keys() or (schedule.enabled and not was_enabled):
         schedule.payload = _check_job_request(
             user_id, schedule.type, changes.get("payload", schedule.payload), changes.get("options", schedule.options)
         )
         schedule.options = changes.get("options", schedule.options)
     schedule.name = changes.get("name", schedule.name)
-    action = {True: "schedule.resumed", False: "schedule.paused"}.get(changes.get("enabled"), "schedule.updated")
+    action = "schedule.updated"
+    if schedule.enabled != was_enabled:
+        action = "schedule.resumed" if schedule.enabled else "schedule.paused"
     audit.record(user_id, action, "schedule", schedule.id, {"fields": sorted(changes)})
     db.session.commit()
     return schedule

@@ -201,12 +201,22 @@ def test_every_change_is_audited(client, user, admin):
     url = f"/api/schedules/{schedule['id']}"
     client.patch(url, json={"name": "Renamed"}, headers=user["headers"])
     client.patch(url, json={"enabled": False}, headers=user["headers"])
+    client.patch(url, json={"enabled": False}, headers=user["headers"])  # already paused: an update
+    client.patch(url, json={"enabled": True}, headers=user["headers"])
     client.post(f"{url}/run", headers=user["headers"])
     client.delete(url, headers=user["headers"])
     entries = client.get("/api/admin/audit-log?limit=100", headers=admin["headers"]).get_json()["data"]
     mine = [e["action"] for e in entries if e["targetId"] == schedule["id"]]
     assert sorted(mine) == sorted(
-        ["schedule.created", "schedule.updated", "schedule.paused", "schedule.run", "schedule.deleted"]
+        [
+            "schedule.created",
+            "schedule.updated",
+            "schedule.paused",
+            "schedule.updated",
+            "schedule.resumed",
+            "schedule.run",
+            "schedule.deleted",
+        ]
     )
     assert all(e["actorId"] == user["id"] for e in entries if e["targetId"] == schedule["id"])
 
