@@ -10,7 +10,7 @@ from app.schedules import service
 from app.schemas.common import ErrorSchema, PaginationArgsSchema, page_schema, paginated
 from app.schemas.schedules import (
     ScheduleCreateSchema,
-    SchedulePreviewArgsSchema,
+    SchedulePreviewRequestSchema,
     SchedulePreviewSchema,
     ScheduleRunSchema,
     ScheduleSchema,
@@ -45,13 +45,14 @@ def list_schedules(args):
     return paginated(service.serialize_many(rows), args["page"], args["limit"], total)
 
 
-@blp.route("/preview", methods=["GET"])
+@blp.route("/preview", methods=["POST"])
 @login_required
-@blp.arguments(SchedulePreviewArgsSchema, location="query")
+@blp.arguments(SchedulePreviewRequestSchema)
 @blp.response(200, SchedulePreviewSchema)
 @blp.alt_response(400, schema=ErrorSchema)
 def preview(args):
-    """The next fire times of an expression in a time zone, checked as a schedule would be."""
+    """The next fire times of an expression in a time zone, checked as a schedule would be;
+    nothing is stored."""
     return service.preview(args["cron"], args["timezone"], args["count"])
 
 

@@ -82,7 +82,7 @@ class ScheduleSchema(Schema):
     createdAt = fields.String(metadata={"format": "date-time"})
 
 
-class SchedulePreviewArgsSchema(Schema):
+class SchedulePreviewRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 

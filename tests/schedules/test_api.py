@@ -222,15 +222,20 @@ def test_every_change_is_audited(client, user, admin):
 
 
 def test_preview_lists_the_next_runs_in_the_zone(client, user):
-    response = client.get(
-        "/api/schedules/preview?cron=30+2+*+*+*&timezone=Europe/Berlin&count=3", headers=user["headers"]
-    )
+    def preview(**body):
+        return client.post("/api/schedules/preview", json=body, headers=user["headers"])
+
+    response = preview(cron="30 2 * * *", timezone="Europe/Berlin", count=3)
     assert response.status_code == 200
     runs = [datetime.fromisoformat(run) for run in response.get_json()["nextRuns"]]
     assert len(runs) == 3 and runs == sorted(runs) and runs[0] > datetime.now(UTC)
-    bad = client.get("/api/schedules/preview?cron=*/5+*+*+*+*+*", headers=user["headers"])
+    assert all(run.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") in ("02:30", "03:00") for run in runs)
+    assert len(preview(cron="@hourly").get_json()["nextRuns"]) == 5
+    bad = preview(cron="*/5 * * * * *")
     assert bad.status_code == 400 and "cron" in bad.get_json()["error"]["details"]
-    assert client.get("/api/schedules/preview?cron=x&count=99", headers=user["headers"]).status_code == 400
+    assert preview(cron="* * * * *", count=99).status_code == 400
+    assert preview(cron="* * * * *", timezone="Atlantis/Capital").status_code == 400
+    assert client.get("/api/schedules", headers=user["headers"]).get_json()["pagination"]["total"] == 0
 
 
 def test_schedules_need_a_token(client):
@@ -242,7 +247,7 @@ def test_openapi_documents_schedules(client):
     spec = client.get("/api/openapi.json").get_json()
     for path, methods in {
         "/api/schedules": {"get", "post"},
-        "/api/schedules/preview": {"get"},
+        "/api/schedules/preview": {"post"},
         "/api/schedules/{schedule_id}": {"get", "patch", "delete"},
         "/api/schedules/{schedule_id}/run": {"post"},
     }.items():

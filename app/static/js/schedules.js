@@ -1,5 +1,5 @@
 // Schedules: list (next run, last run and its job), pause/resume, run now, delete, and a form
-// whose next run times are previewed in the chosen time zone (GET /api/schedules/preview).
+// whose next run times are previewed in the chosen time zone (POST /api/schedules/preview).
 "use strict";
 (function () {
   if (!Api.accessToken()) return;
@@ -81,9 +81,8 @@
 
   async function showPreview() {
     const zone = form.timezone.value.trim();
-    const query = "?count=5&cron=" + encodeURIComponent(form.cron.value.trim()) + "&timezone=" + encodeURIComponent(zone);
     try {
-      const answer = await Api.get("/api/schedules/preview" + query);
+      const answer = await Api.post("/api/schedules/preview", { cron: form.cron.value.trim(), timezone: zone, count: 5 });
       preview.replaceChildren(...answer.nextRuns.map((run) => h("li", { text: inZone(run, zone) })));
     } catch (err) {
       preview.replaceChildren(h("li", { class: "error", text: err.message }));
