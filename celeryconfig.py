@@ -76,7 +76,8 @@ def build(config: dict) -> dict:
 
 def _beat_schedule(sweep: timedelta) -> dict:
     """Maintenance tasks; each expires after its own period so that a backlog built while no
-    worker runs does not replay as a burst of identical sweeps."""
+    worker runs does not replay as a burst of identical sweeps. (Users' schedules are not here:
+    beat runs their tick itself, see app/schedules/ticker.py.)"""
     periods = {
         "release-due-jobs": ("maintenance.release_due_jobs", sweep),
         "recover-lost-jobs": ("maintenance.recover_lost_jobs", sweep * 5),

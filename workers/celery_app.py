@@ -14,7 +14,9 @@ from app.startup import require_dependencies
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
-celery.conf.update(include=["workers.jobs", "workers.maintenance", "workers.email", "workers.liveness"])
+celery.conf.update(
+    include=["workers.jobs", "workers.maintenance", "workers.email", "workers.liveness", "workers.schedules"]
+)
 
 
 @worker_init.connect

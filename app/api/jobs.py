@@ -70,8 +70,10 @@ def create(data):
 @blp.response(200, JobPageSchema)
 @blp.alt_response(400, schema=ErrorSchema)
 def list_jobs(args):
-    """The caller's jobs, newest first, filtered by status (comma list) and type."""
-    rows, total = jobs.list_jobs(args["page"], args["limit"], caller_id(), args.get("status"), args.get("type"))
+    """The caller's jobs, newest first, filtered by status (comma list), type and schedule."""
+    rows, total = jobs.list_jobs(
+        args["page"], args["limit"], caller_id(), args.get("status"), args.get("type"), args.get("scheduleId")
+    )
     return paginated([serialize_job(job) for job in rows], args["page"], args["limit"], total)
 
 

@@ -39,6 +39,8 @@ def serialize_job(job: Job) -> dict:
         "startedAt": iso(job.started_at),
         "completedAt": iso(job.completed_at),
         "nextAttemptAt": iso(job.next_attempt_at),
+        "scheduleId": str(job.schedule_id) if job.schedule_id else None,
+        "scheduledFor": iso(job.scheduled_for),
     }
 
 

@@ -6,6 +6,7 @@ from app.models.connection import Connection, SchemaCache
 from app.models.job import DeadLetter, IdempotencyKey, Job, JobExecution
 from app.models.notification import EmailDelivery, Notification
 from app.models.user import NotificationPreference, User
+from app.schedules.models import Schedule  # the schedules domain's table
 
 __all__ = [
     "Artifact",
@@ -18,6 +19,7 @@ __all__ = [
     "JobExecution",
     "Notification",
     "NotificationPreference",
+    "Schedule",
     "SchemaCache",
     "User",
 ]

@@ -42,6 +42,12 @@ class JobSchema(Schema):
     startedAt = fields.String(allow_none=True)
     completedAt = fields.String(allow_none=True)
     nextAttemptAt = fields.String(allow_none=True)
+    scheduleId = fields.String(
+        allow_none=True, metadata={"format": "uuid", "description": "The schedule that created the job"}
+    )
+    scheduledFor = fields.String(
+        allow_none=True, metadata={"format": "date-time", "description": "The schedule's tick; null for run now"}
+    )
 
 
 class CommaList(fields.String):
@@ -66,6 +72,7 @@ class JobListArgsSchema(PaginationArgsSchema):
 
     status = CommaList(choices=JOB_STATUSES)
     type = CommaList()
+    scheduleId = fields.UUID(metadata={"description": "Only the jobs this schedule created"})
 
 
 class RetryResponseSchema(Schema):

@@ -31,6 +31,8 @@ BODIES = {
     ("post", "/api/connections"): {"name": "matrix", "url": "mysql://u:p@db.example.com/x"},
     ("post", "/api/connections/{connection_id}/rebuild"): {},
     ("patch", "/api/notifications/preferences/{preference_id}"): {"enabled": True},
+    ("post", "/api/schedules"): {"name": "matrix", "type": "test-probe", "cron": "0 0 1 1 *"},
+    ("patch", "/api/schedules/{schedule_id}"): {"name": "renamed"},
 }
 
 
@@ -89,6 +91,8 @@ def world(app):
         db.session.remove()
     upload = client.post("/api/uploads", data=b"a,b\n1,2\n", headers={**owner["headers"], "Content-Type": "text/csv"})
     assert upload.status_code == 201, upload.get_json()
+    schedule = client.post("/api/schedules", json=BODIES[("post", "/api/schedules")], headers=owner["headers"])
+    assert schedule.status_code == 201, schedule.get_json()
     ids = {
         "upload_id": upload.get_json()["id"],
         "job_id": job_id,
@@ -96,6 +100,7 @@ def world(app):
         "notification_id": notifications[0]["id"],
         "preference_id": preferences[0]["id"],
         "dead_letter_id": dead_letter_id,
+        "schedule_id": schedule.get_json()["id"],
     }
     spec = client.get("/api/openapi.json").get_json()
     operations = []
