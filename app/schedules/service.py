@@ -19,6 +19,7 @@ from app.jobs.options import validate_job_request
 from app.models import Job, User
 from app.models.base import iso
 from app.platform import audit
+from app.platform.pagination import fetch_page
 from app.schedules import cron
 from app.schedules.models import Schedule
 
@@ -98,11 +99,7 @@ def get_schedule(user_id: uuid.UUID, schedule_id: uuid.UUID, lock: bool = False)
 
 def list_schedules(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[Schedule], int]:
     query = select(Schedule).where(Schedule.user_id == user_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Schedule.created_at.desc(), Schedule.id.desc()).offset((page - 1) * limit).limit(limit)
-    ).all()
-    return list(rows), total
+    return fetch_page(query, page, limit, Schedule.created_at.desc(), Schedule.id.desc())
 
 
 def update_schedule(user_id: uuid.UUID, schedule_id: uuid.UUID, changes: dict) -> Schedule:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from app.platform import realtime
+from app.platform import runtime
 from tests.support import processes, redis_lease
 
 
@@ -65,7 +65,7 @@ def sched(database):
 def _own_socket_emitter(monkeypatch):
     """The socket emitter is cached per process, not per Redis URL: keep this module's off the
     session's (and the session's off this module's leased database)."""
-    monkeypatch.setattr(realtime, "_external", None)
+    monkeypatch.setattr(runtime.current(), "emitter", None)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,5 @@
-"""Fire-time computation: DST gaps and repeats, macros, seconds, the shortest interval.
-
-Pure logic: no database, no Redis, no app (`pytest --noconftest tests/schedules/test_cron.py`
-runs it without any service)."""
+"""Schedules' fire times (app/schedules/cron.py): DST gaps and repeats, macros, seconds, the
+shortest interval. Pure logic: no database, no Redis, no app."""
 
 from __future__ import annotations
 
