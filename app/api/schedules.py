@@ -101,14 +101,21 @@ def run(schedule_id: uuid.UUID):
 
 def register_schedule_docs(spec) -> None:
     """A schedule's `type` and `payload` are a job's: the same enum of enabled types and the same
-    payload schemas as JobCreate (call after `register_payload_schemas`)."""
+    payload schemas as JobCreate (call after `register_payload_schemas`). A schedule's body is
+    not split per type like JobCreate's, so its payload is any one of the types' payloads."""
     schemas = spec.components.schemas
-    job_payload = schemas.get("JobCreate", {}).get("properties", {}).get("payload", {})
+    job_payload = schemas.get("JobCreate", {}).get("x-payload", {})
+    payload_refs = job_payload.get("x-payload-schemas", {})
     types = [job_type["type"] for job_type in spec.options.get("x-job-types", [])]
     for name in ("ScheduleCreate", "ScheduleUpdate"):
         properties = schemas.get(name, {}).get("properties", {})
         if "type" in properties and types:
             properties["type"]["enum"] = types
-        if "payload" in properties and "anyOf" in job_payload:
-            shared = ("description", "anyOf", "x-payload-schemas")
-            properties["payload"].update({key: job_payload[key] for key in shared})
+        if "payload" in properties and payload_refs:
+            properties["payload"].update(
+                {
+                    "description": job_payload.get("description", properties["payload"].get("description")),
+                    "anyOf": [{"$ref": ref} for ref in payload_refs.values()],
+                    "x-payload-schemas": payload_refs,
+                }
+            )

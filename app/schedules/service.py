@@ -115,7 +115,7 @@ def update_schedule(user_id: uuid.UUID, schedule_id: uuid.UUID, changes: dict) -
         schedule.enabled = changes.get("enabled", schedule.enabled)
         schedule.next_run_at = parsed.next_after(datetime.now(UTC)) if schedule.enabled else None
     # Resuming checks the job request too: a schedule disabled because its connection is gone
-    # answers 400 now rather than being disabled again at its next tick.
+    # is refused now (as POST /api/jobs would refuse it) rather than disabled again at its next tick.
     if {"payload", "options"} & changes.keys() or (schedule.enabled and not was_enabled):
         schedule.payload = _check_job_request(
             user_id, schedule.type, changes.get("payload", schedule.payload), changes.get("options", schedule.options)

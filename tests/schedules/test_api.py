@@ -102,7 +102,7 @@ def test_a_connection_of_another_user_is_refused_as_for_post_jobs(client, user, 
     direct = client.post(
         "/api/jobs", json={"type": "schema-rebuild", "payload": {"connectionId": theirs}}, headers=user["headers"]
     )
-    assert answer.status_code == direct.status_code == 400
+    assert answer.status_code == direct.status_code == 404  # not revealed, as for any unknown id
     assert answer.get_json()["error"]["details"] == direct.get_json()["error"]["details"]
 
 

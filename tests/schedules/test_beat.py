@@ -161,7 +161,7 @@ def test_a_schedule_whose_connection_is_gone_is_disabled_with_a_system_notificat
     assert "connection no longer exists" in system[0]["message"]
     # Resuming it is refused while the connection is still gone, as creating it would be.
     resumed = sched.client.patch(f"/api/schedules/{schedule['id']}", json={"enabled": True}, headers=headers)
-    assert resumed.status_code == 400 and "payload" in resumed.get_json()["error"]["details"]
+    assert resumed.status_code == 404 and "payload" in resumed.get_json()["error"]["details"]
 
 
 def test_run_now_and_delete_while_its_job_runs_lets_the_job_finish(sched, sched_worker):
