@@ -78,7 +78,9 @@ def build(config: dict) -> dict:
 def _beat_schedule() -> dict:
     """The hourly maintenance tasks; each expires after its own period so that a backlog built
     while no worker runs does not replay as a burst of identical sweeps. The frequent sweeps
-    (due jobs, lost jobs, pending emails) run in beat itself: see workers/beat.py."""
+    (due jobs, lost jobs, pending emails) run in beat itself: see workers/beat.py. (Users'
+    schedules are not here either: beat runs their tick in a loop of its own, see
+    app/schedules/ticker.py.)"""
     periods = {
         "purge-expired-notifications": ("maintenance.purge_notifications", timedelta(hours=1)),
         "purge-old-jobs": ("maintenance.purge_jobs", timedelta(hours=1)),

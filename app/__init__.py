@@ -16,6 +16,7 @@ from app.api import register_api
 from app.api.auth_hooks import register_jwt_callbacks
 from app.api.hooks import register_hooks
 from app.api.job_type_docs import register_payload_schemas
+from app.api.schedules import register_schedule_docs
 from app.cli import register_cli
 from app.config import ConfigError, load_config
 from app.errors import register_error_handlers as register
@@ -101,6 +102,7 @@ def register_metrics(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     register_api(app)
     register_payload_schemas(api.spec, include_test_types=app.config.get("ENABLE_TEST_JOB_TYPES", False))
+    register_schedule_docs(api.spec)
     register_docs_assets(app)
 
     register_web(app)

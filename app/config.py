@@ -191,6 +191,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "UPLOAD_RETENTION_HOURS": lambda: _int("UPLOAD_RETENTION_HOURS", 24, minimum=1),
         "EXPORT_STATEMENT_TIMEOUT_SECONDS": lambda: _int("EXPORT_STATEMENT_TIMEOUT_SECONDS", 300, minimum=1),
         "METRICS_FLUSH_SECONDS": lambda: _float("METRICS_FLUSH_SECONDS", 1.0),
+        "SCHEDULE_MIN_INTERVAL_SECONDS": lambda: _int("SCHEDULE_MIN_INTERVAL_SECONDS", 60, minimum=1),
+        "MAX_SCHEDULES_PER_USER": lambda: _int("MAX_SCHEDULES_PER_USER", 100, minimum=1),
         "ENABLE_TEST_JOB_TYPES": lambda: _bool("ENABLE_TEST_JOB_TYPES", False),
         # Webhooks (app/webhooks/).
         "WEBHOOK_ALLOWED_HOSTS": lambda: _allowed_hosts("WEBHOOK_ALLOWED_HOSTS") or [],

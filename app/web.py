@@ -59,6 +59,11 @@ def connections():
     return render_template("pages/connections.html")
 
 
+@bp.get("/schedules")
+def schedules():
+    return render_template("pages/schedules.html")
+
+
 @bp.get("/preferences")
 def preferences():
     return render_template("pages/preferences.html")

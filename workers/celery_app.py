@@ -15,7 +15,14 @@ from app.startup import require_dependencies
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
 celery.conf.update(
-    include=["workers.jobs", "workers.maintenance", "workers.email", "workers.liveness", "workers.webhooks"]
+    include=[
+        "workers.jobs",
+        "workers.maintenance",
+        "workers.email",
+        "workers.liveness",
+        "workers.webhooks",
+        "workers.schedules",
+    ]
 )
 
 

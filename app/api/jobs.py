@@ -93,9 +93,15 @@ def create(data):
 @blp.alt_response(400, schema=ErrorSchema)
 @blp.doc(operationId="listJobs")
 def list_jobs(args):
-    """The caller's jobs, newest first, filtered by status (comma list), type and workflow."""
+    """The caller's jobs, newest first, filtered by status (comma list), type, workflow and schedule."""
     rows, total = jobs.list_jobs(
-        args["page"], args["limit"], caller_id(), args.get("status"), args.get("type"), args.get("workflowId")
+        args["page"],
+        args["limit"],
+        caller_id(),
+        args.get("status"),
+        args.get("type"),
+        workflow_id=args.get("workflowId"),
+        schedule_id=args.get("scheduleId"),
     )
     return paginated([serialize_job(job) for job in rows], args["page"], args["limit"], total)
 

@@ -45,6 +45,8 @@ def serialize_job(job: Job) -> dict:
         # Workflows seam: its workflow, and the dependencies it still waits for.
         "workflowId": str(job.workflow_id) if job.workflow_id else None,
         "blockedBy": [str(job_id) for job_id in job.blocked_by or ()],
+        "scheduleId": str(job.schedule_id) if job.schedule_id else None,
+        "scheduledFor": iso(job.scheduled_for),
     }
 
 

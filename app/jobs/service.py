@@ -35,9 +35,19 @@ def request_fingerprint(type_name, payload, options) -> str:
 
 
 def create_job(
-    user_id: uuid.UUID, type_name, payload, options=None, idempotency_key: str | None = None
+    user_id: uuid.UUID,
+    type_name,
+    payload,
+    options=None,
+    idempotency_key: str | None = None,
+    *,
+    schedule_id: uuid.UUID | None = None,
+    scheduled_for: datetime | None = None,
 ) -> tuple[Job, bool]:
-    """Create a job for the caller; returns (job, created). An existing job answers a repeat."""
+    """Create a job for the caller; returns (job, created). An existing job answers a repeat.
+
+    Schedules pass `schedule_id` and `scheduled_for` (the tick); whatever the caller added to the
+    session commits with the job, and a second job for the same tick fails that commit."""
     fingerprint = request_fingerprint(type_name, payload, options)
     if idempotency_key:
         existing = _job_for_idempotency_key(user_id, idempotency_key, fingerprint)
@@ -49,11 +59,13 @@ def create_job(
         if existing is not None:
             return existing, False
     job = new_job_row(user_id, req)
+    job.schedule_id, job.scheduled_for = schedule_id, scheduled_for
     db.session.add(job)
     if idempotency_key:
         db.session.flush()  # the key references the job row: insert the job first
         db.session.add(IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id))
-    audit.record(user_id, "job.created", "job", job.id, {"type": job.type})
+    details = {"type": job.type, **({"scheduleId": str(schedule_id)} if schedule_id else {})}
+    audit.record(user_id, "job.created", "job", job.id, details)
     events.stage_queued(job)
     queue.enqueue_after_commit(job)
     try:
@@ -132,12 +144,20 @@ def get_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
 
 
 def list_jobs(
-    page: int, limit: int, user_id: uuid.UUID | None = None, statuses=None, types=None, workflow_id=None
+    page: int,
+    limit: int,
+    user_id: uuid.UUID | None = None,
+    statuses=None,
+    types=None,
+    workflow_id: uuid.UUID | None = None,
+    schedule_id: uuid.UUID | None = None,
 ) -> tuple[list[Job], int]:
     """Newest first; `user_id=None` lists everyone's (admin)."""
     query = select(Job)
     if user_id is not None:
         query = query.where(Job.user_id == user_id)
+    if schedule_id is not None:
+        query = query.where(Job.schedule_id == schedule_id)
     if statuses:
         query = query.where(Job.status.in_(statuses))
     if types:

@@ -6,6 +6,7 @@ from app.models.connection import Connection, SchemaCache
 from app.models.job import DeadLetter, IdempotencyKey, Job, JobExecution
 from app.models.notification import EmailDelivery, Notification
 from app.models.user import NotificationPreference, User
+from app.schedules.models import Schedule  # the schedules domain's table
 from app.workflows.models import Workflow  # registered here so that Alembic and jobs.workflow_id see it
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "JobExecution",
     "Notification",
     "NotificationPreference",
+    "Schedule",
     "SchemaCache",
     "User",
     "Workflow",

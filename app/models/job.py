@@ -37,6 +37,14 @@ class Job(db.Model):
             postgresql_where=text("singleton_key IS NOT NULL AND status IN ('queued', 'active')"),
         ),
         Index("ix_jobs_finished", "completed_at", postgresql_where=text("completed_at IS NOT NULL")),
+        # Schedules (app/schedules): one job per tick; a schedule's jobs newest first.
+        Index("uq_jobs_schedule_tick", "schedule_id", "scheduled_for", unique=True),
+        Index(
+            "ix_jobs_schedule_created",
+            "schedule_id",
+            text("created_at DESC"),
+            postgresql_where=text("schedule_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -75,6 +83,12 @@ class Job(db.Model):
     workflow_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("workflows.id", ondelete="SET NULL")
     )
+    # Schedules (app/schedules): the schedule that created the job (null once it is deleted) and
+    # the tick it was created for (null for "run now").
+    schedule_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("schedules.id", name="fk_jobs_schedule", ondelete="SET NULL", use_alter=True)
+    )
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class IdempotencyKey(db.Model):

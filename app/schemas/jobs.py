@@ -65,6 +65,12 @@ class JobSchema(Schema):
     # Dependencies and workflows.
     workflowId = fields.UUID(allow_none=True)
     blockedBy = fields.List(fields.UUID(), metadata={"description": "Its dependencies not completed yet"})
+    scheduleId = fields.String(
+        allow_none=True, metadata={"format": "uuid", "description": "The schedule that created the job"}
+    )
+    scheduledFor = fields.String(
+        allow_none=True, metadata={"format": "date-time", "description": "The schedule's tick; null for run now"}
+    )
 
 
 class JobListArgsSchema(PaginationArgsSchema):
@@ -76,6 +82,7 @@ class JobListArgsSchema(PaginationArgsSchema):
     status = DelimitedList(fields.String(validate=validate.OneOf(JOB_STATUSES)), validate=validate.Length(min=1))
     type = DelimitedList(JobTypeName(), validate=validate.Length(min=1))
     workflowId = fields.UUID(metadata={"description": "Only the jobs of this workflow"})
+    scheduleId = fields.UUID(metadata={"description": "Only the jobs this schedule created"})
 
 
 class RetryResponseSchema(Schema):

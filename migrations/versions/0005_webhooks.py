@@ -1,7 +1,7 @@
 """Webhooks: endpoints, their deliveries (an outbox) and every attempt of a delivery.
 
 Revision ID: 0005_webhooks
-Revises: 0003
+Revises: 0004_schedules
 Create Date: 2026-12-01
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0005_webhooks"
-down_revision = "0003"
+down_revision = "0004_schedules"
 branch_labels = None
 depends_on = None
 

@@ -35,6 +35,8 @@ BODIES = {
     ("post", "/api/workflows"): {"jobs": [{"key": "a", "type": "test-probe", "options": {"startAfter": 3600}}]},
     ("patch", "/api/notifications/preferences/{preference_id}"): {"enabled": True},
     ("patch", "/api/webhooks/{webhook_id}"): {"description": "matrix"},
+    ("post", "/api/schedules"): {"name": "matrix", "type": "test-probe", "cron": "0 0 1 1 *"},
+    ("patch", "/api/schedules/{schedule_id}"): {"name": "renamed"},
 }
 
 
@@ -96,6 +98,8 @@ def world(app):
     assert workflow.status_code == 202, workflow.get_json()
     upload = client.post("/api/uploads", data=b"a,b\n1,2\n", headers={**owner["headers"], "Content-Type": "text/csv"})
     assert upload.status_code == 201, upload.get_json()
+    schedule = client.post("/api/schedules", json=BODIES[("post", "/api/schedules")], headers=owner["headers"])
+    assert schedule.status_code == 201, schedule.get_json()
     ids = {
         "upload_id": upload.get_json()["id"],
         "job_id": job_id,
@@ -106,6 +110,7 @@ def world(app):
         "webhook_id": webhook_id,
         "delivery_id": delivery_id,
         "workflow_id": workflow.get_json()["id"],
+        "schedule_id": schedule.get_json()["id"],
     }
     spec = client.get("/api/openapi.json").get_json()
     operations = []
