@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from app.services import maintenance
+from app.services import email_digest, maintenance
 
 
 @shared_task(name="maintenance.release_due_jobs", ignore_result=True)
@@ -20,6 +20,11 @@ def recover_lost_jobs() -> int:
 @shared_task(name="maintenance.resend_pending_emails", ignore_result=True)
 def resend_pending_emails() -> int:
     return maintenance.resend_pending_emails()
+
+
+@shared_task(name="maintenance.send_email_digests", ignore_result=True)
+def send_email_digests() -> int:
+    return email_digest.send_due_digests()
 
 
 @shared_task(name="maintenance.purge_notifications", ignore_result=True)

@@ -1,4 +1,4 @@
-"""The web process itself: cooperative database calls under eventlet, a start-up that connects to
+"""The web process itself: cooperative database calls under eventlet and gevent, a start-up that connects to
 nothing at import, refuses to run without its services, closes stubborn sockets, shuts down cleanly."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ CLOSED_PORT_ENV = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none", "REDI
 
 
 def test_a_query_waiting_on_a_lock_does_not_stall_other_sockets(open_socket, client, web, user):
-    """psycopg2 is green under eventlet: while one socket's authentication waits for Postgres,
+    """psycopg2 is green under eventlet and gevent: while one socket's authentication waits for Postgres,
     the process keeps answering everyone else. A socket that gives up meanwhile leaves no trace."""
     wait_for_count(web.url, 0)
     job_id = create_job(client, user["headers"], options={"startAfter": 3600}).get_json()["id"]
@@ -132,10 +132,10 @@ def test_a_raw_client_ignoring_the_disconnect_still_loses_its_connection(web):
     assert "41" in frames
 
 
-def test_sigterm_closes_sockets_and_stops_being_counted(redis_client, user):
+def test_sigterm_closes_sockets_and_stops_being_counted(redis_client, user, async_mode):
     from tests.sockets.clients import RecordingClient
 
-    server = start_web(name="web-term")
+    server = start_web({"WEBSOCKET_ASYNC_MODE": async_mode}, name=f"web-term-{async_mode}")
     socket = RecordingClient(server.url)
     try:
         socket.connect(user["token"]).wait_for("authenticated", timeout=5)
