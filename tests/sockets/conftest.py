@@ -18,6 +18,7 @@ from tests.support.web import WebServer, start_web
 
 # Short enough to keep the timeout tests quick, long enough for a slow CI machine to authenticate.
 AUTH_TIMEOUT = 2
+PING_MS = 4000
 ASYNC_MODES = tuple(
     mode.strip() for mode in os.environ.get("SOCKET_ASYNC_MODES", "eventlet,gevent").split(",") if mode.strip()
 )
@@ -46,7 +47,14 @@ def web_b(database, async_mode) -> Iterator[WebServer]:
 
 
 def _settings(async_mode: str) -> dict[str, str]:
-    return {"WEBSOCKET_AUTH_TIMEOUT": str(AUTH_TIMEOUT), "WEBSOCKET_ASYNC_MODE": async_mode}
+    # Short pings: a socket whose goodbye was lost (see test_server.py) is dropped within
+    # PING_MS * 2, not a minute and a half later, and cannot skew a later test's counts.
+    return {
+        "WEBSOCKET_AUTH_TIMEOUT": str(AUTH_TIMEOUT),
+        "WEBSOCKET_ASYNC_MODE": async_mode,
+        "WEBSOCKET_PING_INTERVAL": str(PING_MS),
+        "WEBSOCKET_PING_TIMEOUT": str(PING_MS),
+    }
 
 
 @pytest.fixture()

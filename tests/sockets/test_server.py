@@ -12,12 +12,13 @@ import threading
 import time
 
 import psycopg2
+import pytest
 import requests
 import websocket
 
 from app.sockets.presence import PUBLISH_EVERY
 from tests.sockets.clients import wait_for_count
-from tests.sockets.conftest import AUTH_TIMEOUT
+from tests.sockets.conftest import AUTH_TIMEOUT, PING_MS
 from tests.support.api import create_job
 from tests.support.processes import ROOT
 from tests.support.web import start_web
@@ -55,6 +56,23 @@ def test_a_query_waiting_on_a_lock_does_not_stall_other_sockets(open_socket, cli
     assert blocked.wait_for("authenticated", timeout=5) == {"userId": user["id"]}
     time.sleep(PUBLISH_EVERY + 0.5)
     wait_for_count(web.url, 2)  # ready and blocked; not the one that left mid-connect
+
+
+def test_a_long_polling_client_that_leaves_at_once_stops_being_counted_at_once(
+    open_socket, web, user, async_mode, request
+):
+    """A polling-only client that disconnects right after a message arrived: under gevent its
+    last POST (socket.io DISCONNECT and engine.io CLOSE) never reaches the server, which then
+    counts the socket until the ping timeout; eventlet sees the goodbye at once."""
+    if async_mode == "gevent":
+        reason = "gevent: the goodbye of a polling client leaving at once is lost; the ping timeout drops it"
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
+    wait_for_count(web.url, 0)
+    leaving = open_socket(user["token"], transports=("polling",))
+    leaving.wait_for("authenticated", timeout=5)
+    leaving.close()
+    time.sleep(PUBLISH_EVERY + 0.5)  # a count published before the close has been replaced
+    wait_for_count(web.url, 0, timeout=PING_MS / 1000)
 
 
 def test_importing_the_entry_point_connects_to_nothing():
