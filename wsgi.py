@@ -26,6 +26,8 @@ elif ASYNC_MODE == "gevent":
     except ImportError:
         sys.exit("configuration error: WEBSOCKET_ASYNC_MODE=gevent needs the gevent package installed")
     monkey.patch_all()
+    import gevent
+    import gevent.pool
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
@@ -66,8 +68,6 @@ def green_primitives() -> tuple:
     """(spawn, spawn_after, sleep) of the green-thread library serving this process."""
     if ASYNC_MODE == "eventlet":
         return eventlet.spawn, eventlet.spawn_after, eventlet.sleep
-    import gevent
-
     return gevent.spawn, gevent.spawn_later, gevent.sleep
 
 
@@ -97,8 +97,6 @@ def install_graceful_shutdown() -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         if ASYNC_MODE == "gevent":
-            import gevent
-
             # Run by gevent's loop, outside any greenlet it might have interrupted.
             gevent.signal_handler(signum, on_signal, signum)
         else:
@@ -120,9 +118,7 @@ def main() -> None:
         kwargs["max_size"] = max_size
         install_graceful_shutdown()
     elif ASYNC_MODE == "gevent":
-        from gevent.pool import Pool
-
-        kwargs["spawn"] = Pool(max_size)  # at most this many connections served at once
+        kwargs["spawn"] = gevent.pool.Pool(max_size)  # at most this many connections served at once
         install_graceful_shutdown()
     elif ASYNC_MODE == "threading":
         log.warning("web: WEBSOCKET_ASYNC_MODE=threading serves with Werkzeug's development server")
