@@ -81,6 +81,8 @@ def _beat_schedule(sweep: timedelta) -> dict:
         "release-due-jobs": ("maintenance.release_due_jobs", sweep),
         "recover-lost-jobs": ("maintenance.recover_lost_jobs", sweep * 5),
         "resend-pending-emails": ("maintenance.resend_pending_emails", timedelta(minutes=1)),
+        # A digest leaves within one sweep interval of its window's end.
+        "send-email-digests": ("maintenance.send_email_digests", sweep),
         "purge-expired-notifications": ("maintenance.purge_notifications", timedelta(hours=1)),
         "purge-old-jobs": ("maintenance.purge_jobs", timedelta(hours=1)),
         "purge-artifacts": ("maintenance.purge_artifacts", timedelta(hours=1)),

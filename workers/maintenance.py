@@ -6,6 +6,7 @@ from celery import shared_task
 
 from app.files import purge
 from app.jobs import sweeps
+from app.notifications import digest as email_digest
 from app.notifications import sweeps as notification_sweeps
 
 
@@ -22,6 +23,11 @@ def recover_lost_jobs() -> int:
 @shared_task(name="maintenance.resend_pending_emails", ignore_result=True)
 def resend_pending_emails() -> int:
     return notification_sweeps.resend_pending_emails()
+
+
+@shared_task(name="maintenance.send_email_digests", ignore_result=True)
+def send_email_digests() -> int:
+    return email_digest.send_due_digests()
 
 
 @shared_task(name="maintenance.purge_notifications", ignore_result=True)
