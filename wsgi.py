@@ -1,4 +1,5 @@
-"""The web entry point: REST API and Socket.IO on one port, served by eventlet.
+"""The web entry point: REST API and Socket.IO on one port, served by eventlet (the default) or
+gevent, as WEBSOCKET_ASYNC_MODE says.
 
 The standard library is patched before anything else is imported, and psycopg2 is made
 cooperative, so one slow query never blocks every socket of the process.
@@ -25,6 +26,8 @@ elif ASYNC_MODE == "gevent":
     except ImportError:
         sys.exit("configuration error: WEBSOCKET_ASYNC_MODE=gevent needs the gevent package installed")
     monkey.patch_all()
+    import gevent
+    import gevent.pool
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
@@ -38,7 +41,8 @@ from app import create_app
 from app.config import ConfigError
 
 log = logging.getLogger("wsgi")
-# eventlet's WSGI server accepts 1,024 connections unless told otherwise; every socket needs one.
+# eventlet's WSGI server accepts 1,024 connections unless told otherwise, gevent's any number;
+# every socket needs one.
 DEFAULT_MAX_CONNECTIONS = 10_000
 SHUTDOWN_GRACE_SECONDS = 5.0
 
@@ -60,31 +64,43 @@ def raise_open_files_limit(wanted: int) -> int:
     return soft
 
 
+def green_primitives() -> tuple:
+    """(spawn, spawn_after, sleep) of the green-thread library serving this process."""
+    if ASYNC_MODE == "eventlet":
+        return eventlet.spawn, eventlet.spawn_after, eventlet.sleep
+    return gevent.spawn, gevent.spawn_later, gevent.sleep
+
+
 def install_graceful_shutdown() -> None:
     """On SIGTERM/SIGINT: stop being counted, close every transport, exit.
 
     Closing the transports (not a socket.io disconnect) makes clients reconnect at once, to
     another web process behind the load balancer. The work runs in a green thread because a
-    signal handler may interrupt eventlet's hub, which must not block."""
+    signal handler may interrupt the hub, which must not block."""
+    spawn, spawn_after, sleep = green_primitives()
 
     def shutdown() -> None:
-        eventlet.spawn_after(SHUTDOWN_GRACE_SECONDS, os._exit, 0)  # whatever hangs below
+        spawn_after(SHUTDOWN_GRACE_SECONDS, os._exit, 0)  # whatever hangs below
         from app.extensions import socketio
         from app.sockets import presence
 
         with app.app_context():
             presence.unpublish_count()
         socketio.server.eio.disconnect()
-        eventlet.sleep(0.2)  # let the close frames go out
+        sleep(0.2)  # let the close frames go out
         logging.shutdown()
         os._exit(0)
 
-    def on_signal(signum, _frame) -> None:
+    def on_signal(signum, _frame=None) -> None:
         log.info("web: %s received, shutting down", signal.Signals(signum).name)
-        eventlet.spawn(shutdown)
+        spawn(shutdown)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if ASYNC_MODE == "gevent":
+            # Run by gevent's loop, outside any greenlet it might have interrupted.
+            gevent.signal_handler(signum, on_signal, signum)
+        else:
+            signal.signal(signum, on_signal)
 
 
 def main() -> None:
@@ -101,6 +117,9 @@ def main() -> None:
     if ASYNC_MODE == "eventlet":
         kwargs["max_size"] = max_size
         install_graceful_shutdown()
+    elif ASYNC_MODE == "gevent":
+        kwargs["spawn"] = gevent.pool.Pool(max_size)  # at most this many connections served at once
+        install_graceful_shutdown()
     elif ASYNC_MODE == "threading":
         log.warning("web: WEBSOCKET_ASYNC_MODE=threading serves with Werkzeug's development server")
         kwargs["allow_unsafe_werkzeug"] = True
@@ -115,7 +134,8 @@ def main() -> None:
 
 
 def max_connections() -> int:
-    """WEB_MAX_CONNECTIONS: eventlet's max_size, the sockets plus HTTP requests served at once."""
+    """WEB_MAX_CONNECTIONS: the sockets plus HTTP requests served at once (eventlet's max_size,
+    gevent's connection pool)."""
     raw = os.environ.get("WEB_MAX_CONNECTIONS", "").strip()
     if not raw:
         return DEFAULT_MAX_CONNECTIONS

@@ -47,14 +47,17 @@ def _int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
-def _float(name: str, default: float) -> float:
+def _float(name: str, default: float, minimum: float | None = None) -> float:
     raw = _env(name)
     if raw is None:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum:g}, got {raw}")
+    return value
 
 
 def _positive_float(name: str, default: float) -> float:
@@ -180,6 +183,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "EMAIL_MAX_RETRIES": lambda: _int("EMAIL_MAX_RETRIES", 5, minimum=0),
         "EMAIL_RETRY_DELAY_SECONDS": lambda: _float("EMAIL_RETRY_DELAY_SECONDS", 5.0),
         "EMAIL_BATCH_SECONDS": lambda: _float("EMAIL_BATCH_SECONDS", 0.2),
+        "EMAIL_DIGEST_SECONDS": lambda: _float("EMAIL_DIGEST_SECONDS", 60.0, minimum=0),
         "PUBLIC_URL": lambda: _env("PUBLIC_URL", "http://localhost:5000"),
         "ADMIN_EMAILS": lambda: [e.lower() for e in _list("ADMIN_EMAILS")],
         "JOB_RATE_LIMIT_PER_MINUTE": lambda: _int("JOB_RATE_LIMIT_PER_MINUTE", 60, minimum=0),

@@ -1,10 +1,11 @@
 """Benchmark the delivery of one job's events to many sockets subscribed to it.
 
-    python bench/socket_delivery.py [--quick] [--sockets 1000] [--paced 50] [--burst 1000]
+    python bench/socket_delivery.py [--quick] [--sockets 1000] [--paced 50] [--burst 1000] [--async-mode gevent]
 
-Our web process (`python wsgi.py`, eventlet) with N sockets, all authenticated with a JWT and
-subscribed to one job (`subscribe:job`), against a bare python-socketio server (eventlet, the same
-Redis message-queue manager on its own channel) with N clients in one room. Events are
+Our web process (`python wsgi.py`, in --async-mode: eventlet unless WEBSOCKET_ASYNC_MODE says
+otherwise) with N sockets, all authenticated with a JWT and subscribed to one job (`subscribe:job`),
+against a bare python-socketio server (the same async mode, the same Redis message-queue manager on
+its own channel) with N clients in one room. Events are
 `job:status` frames published from another process through the Redis message queue, as workers
 publish them (ours through `app.platform.realtime.emit`). Two phases per server:
 
@@ -129,14 +130,14 @@ def measure(args) -> dict:
         with app.app_context():
             job, _ = job_service.create_job(user["id"], "noop", {})  # no worker: it stays queued
             job_id = str(job.id)
-        web = start_web(name="bench-web")
+        web = start_web({"WEBSOCKET_ASYNC_MODE": args.async_mode}, name="bench-web")
         try:
             ours = run_side("ours", web.url, web.proc.pid, {"token": user["token"]}, f"job:{job_id}", job_id, args)
         finally:
             web.stop()
         results["ours"] = summarize(ours, args.paced, args.burst)
         port = free_port()
-        bare = child("bare-server", port, os.environ["REDIS_URL"])
+        bare = child("bare-server", port, os.environ["REDIS_URL"], args.async_mode)
         try:
             bare.stdout.readline()
             time.sleep(0.3)
@@ -196,6 +197,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--paced", type=int, default=50, help="events one by one: time to reach all sockets")
     parser.add_argument("--burst", type=int, default=1000, help="events back to back: frames received per second")
+    parser.add_argument(
+        "--async-mode",
+        choices=support.ASYNC_MODES,
+        default=support.default_async_mode(),
+        help="how both servers are served (default: WEBSOCKET_ASYNC_MODE, else eventlet)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sockets, args.paced, args.burst = 50, 5, 10
@@ -205,12 +212,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def collect(quick: bool = False) -> list[support.Row]:
     """The rows of `bench/run.py`."""
     args = arguments(["--quick"] if quick else [])
-    return to_rows(measure(args), args)
+    return support.in_async_mode(to_rows(measure(args), args), args.async_mode)
 
 
 def main() -> None:
     args = arguments()
-    support.print_rows(to_rows(measure(args), args))
+    support.print_rows(support.in_async_mode(to_rows(measure(args), args), args.async_mode))
 
 
 if __name__ == "__main__":

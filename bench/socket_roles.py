@@ -6,7 +6,7 @@ servers and emitters each get a process (and a core's share) of their own:
   clients       hold N idle clients until stdin closes
   room-clients  N lean clients in one room (ours: authenticated, then `subscribe:job`), counting
                 when each numbered event reaches each; reports once all arrived or told on stdin
-  bare-server   a bare python-socketio server: eventlet, Redis message queue, room from auth data
+  bare-server   a bare python-socketio server: eventlet or gevent, Redis message queue, room from auth data
   emit          publish numbered events to a room through the Redis message queue, as workers do
 """
 
@@ -111,16 +111,21 @@ def role_room_clients(url: str, count: int, auth: dict, job_id: str, expected: i
     os._exit(0)  # without waiting for the stdin reader thread or closing a thousand sockets
 
 
-def role_bare_server(port: int, redis_url: str) -> None:
-    """A bare python-socketio server: eventlet, Redis message queue, rooms from the auth data."""
-    import eventlet
+def role_bare_server(port: int, redis_url: str, async_mode: str = "eventlet") -> None:
+    """A bare python-socketio server: eventlet or gevent (as our web process is served), Redis
+    message queue, rooms from the auth data."""
+    if async_mode == "gevent":
+        from gevent import monkey
 
-    eventlet.monkey_patch()
-    import eventlet.wsgi
+        monkey.patch_all()
+    else:
+        import eventlet
+
+        eventlet.monkey_patch()
     import socketio
 
     server = socketio.Server(
-        async_mode="eventlet", client_manager=socketio.RedisManager(redis_url, channel=BARE_CHANNEL)
+        async_mode=async_mode, client_manager=socketio.RedisManager(redis_url, channel=BARE_CHANNEL)
     )
 
     @server.event
@@ -129,6 +134,14 @@ def role_bare_server(port: int, redis_url: str) -> None:
             server.enter_room(sid, auth["room"])
 
     print("bare: serving", flush=True)
+    if async_mode == "gevent":
+        from gevent.pool import Pool
+        from gevent.pywsgi import WSGIServer
+
+        WSGIServer(("127.0.0.1", port), socketio.WSGIApp(server), log=None, spawn=Pool(20_000)).serve_forever()
+        return
+    import eventlet.wsgi
+
     listener = eventlet.listen(("127.0.0.1", port))
     eventlet.wsgi.server(listener, socketio.WSGIApp(server), log_output=False, max_size=20_000)
 
@@ -248,10 +261,10 @@ class Probe:
 ROLES = {
     "clients": (role_clients, (str, int, json.loads)),
     "room-clients": (role_room_clients, (str, int, json.loads, str, int)),
-    "bare-server": (role_bare_server, (int, str)),
+    "bare-server": (role_bare_server, (int, str, str)),
     "emit": (role_emit, (str, str, str, str, json.loads)),
 }
 
 if __name__ == "__main__":
     function, casts = ROLES[sys.argv[1]]
-    function(*(cast(value) for cast, value in zip(casts, sys.argv[2:], strict=True)))
+    function(*(cast(value) for cast, value in zip(casts, sys.argv[2:], strict=False)))

@@ -1,11 +1,12 @@
 """Benchmark the Socket.IO side of the web process against a bare python-socketio server.
 
-    python bench/sockets.py [--quick] [--sockets 5000] [--events 300]
+    python bench/sockets.py [--quick] [--sockets 5000] [--events 300] [--async-mode gevent]
 
 Starts what it needs: a private redis-server when one is on PATH (else a leased database of
 REDIS_URL), a fresh PostgreSQL database (created, migrated, dropped) and one web process
-(`python wsgi.py`, eventlet). Then, for our web process and for a bare python-socketio server
-(eventlet, the same Redis message queue on its own channel), in turn:
+(`python wsgi.py`, in --async-mode: eventlet unless WEBSOCKET_ASYNC_MODE says otherwise). Then,
+for our web process and for a bare python-socketio server (the same async mode, the same Redis
+message queue on its own channel), in turn:
 
   (a) opens N idle WebSocket clients (authenticated with a JWT for ours) from several client
       processes and reports how many the server holds, how long they took, and its RSS per socket;
@@ -97,11 +98,11 @@ def register_users(app, count: int) -> list[dict]:
     return users
 
 
-def run_ours(idle_user: dict, probe_user: dict, sockets: int, events: int) -> dict:
+def run_ours(idle_user: dict, probe_user: dict, sockets: int, events: int, mode: str) -> dict:
     """(a) and (b) against `python wsgi.py`."""
     from tests.support.web import start_web
 
-    web = start_web(name="bench-web")
+    web = start_web({"WEBSOCKET_ASYNC_MODE": mode}, name="bench-web")
     try:
         idle_auth, probe_auth = {"token": idle_user["token"]}, {"token": probe_user["token"]}
         room = f"user:{probe_user['id']}"
@@ -112,12 +113,12 @@ def run_ours(idle_user: dict, probe_user: dict, sockets: int, events: int) -> di
         web.stop()
 
 
-def run_bare(redis_url: str, sockets: int, events: int) -> dict:
+def run_bare(redis_url: str, sockets: int, events: int, mode: str) -> dict:
     """(a) and (b) against a bare python-socketio server."""
     from tests.support.web import free_port
 
     port = free_port()
-    bare = child("bare-server", port, redis_url)
+    bare = child("bare-server", port, redis_url, mode)
     try:
         bare.stdout.readline()
         time.sleep(0.3)
@@ -144,12 +145,12 @@ def run_side(kind: str, url: str, pid: int, idle_auth: dict, probe_auth: dict, r
     return result
 
 
-def measure(sockets: int, events: int) -> dict:
+def measure(sockets: int, events: int, mode: str = "eventlet") -> dict:
     raise_open_files_limit()
     with support.service_environment(private_redis=True, WEBSOCKET_AUTH_TIMEOUT="60") as app:
         idle_user, probe_user = register_users(app, 2)
-        ours = run_ours(idle_user, probe_user, sockets, events)
-        bare = run_bare(os.environ["REDIS_URL"], sockets, events)
+        ours = run_ours(idle_user, probe_user, sockets, events, mode)
+        bare = run_bare(os.environ["REDIS_URL"], sockets, events, mode)
     return {"ours": ours, "bare": bare}
 
 
@@ -194,9 +195,9 @@ def to_rows(results: dict, sockets: int, events: int) -> list[support.Row]:
 
 
 def collect(quick: bool = False) -> list[support.Row]:
-    """The rows of `bench/run.py`: 5,000 idle sockets (100 with `quick`)."""
-    sockets, events = (100, 30) if quick else (5000, 300)
-    return to_rows(measure(sockets, events), sockets, events)
+    """The rows of `bench/run.py`: 5,000 idle sockets (100 with `quick`), in the default async mode."""
+    sockets, events, mode = (100, 30) if quick else (5000, 300), support.default_async_mode()
+    return support.in_async_mode(to_rows(measure(sockets, events, mode), sockets, events), mode)
 
 
 def main() -> None:
@@ -204,13 +205,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 sockets, 30 events")
     parser.add_argument("--sockets", type=int, default=5000)
     parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--async-mode", choices=support.ASYNC_MODES, default=support.default_async_mode())
     args = parser.parse_args()
     if args.quick:
         args.sockets, args.events = 100, 30
-    print(f"{args.sockets} sockets, {args.events} events", flush=True)
-    results = measure(args.sockets, args.events)
+    print(f"{args.sockets} sockets, {args.events} events, {args.async_mode}", flush=True)
+    results = measure(args.sockets, args.events, args.async_mode)
     print()
-    support.print_rows(to_rows(results, args.sockets, args.events))
+    support.print_rows(support.in_async_mode(to_rows(results, args.sockets, args.events), args.async_mode))
     (held_count, held_s), (zero_count, zero_s) = results["ours"]["health_while_held"], results["ours"]["health"]
     print(f"\nGET /api/health/websocket: {held_count} clients {held_s:.1f}s after they connected; ", end="")
     print(f"{zero_count} {zero_s:.1f}s after they all disconnected at once")

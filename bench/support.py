@@ -254,6 +254,27 @@ class Row:
         return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
 
 
+ASYNC_MODES = ("eventlet", "gevent")
+
+
+def default_async_mode() -> str:
+    """The web process's WEBSOCKET_ASYNC_MODE for the socket benchmarks: the environment's, else
+    eventlet, so that `WEBSOCKET_ASYNC_MODE=gevent python bench/run.py --only sockets` measures gevent."""
+    mode = os.environ.get("WEBSOCKET_ASYNC_MODE", "").strip() or "eventlet"
+    if mode not in ASYNC_MODES:
+        raise SystemExit(f"the socket benchmarks run under {' or '.join(ASYNC_MODES)}, not {mode!r}")
+    return mode
+
+
+def in_async_mode(rows: list[Row], mode: str) -> list[Row]:
+    """Rows measured under a mode other than the default say so in their name and text."""
+    if mode == "eventlet":
+        return rows
+    for row in rows:
+        row.name, row.measure = f"{row.name}-{mode}", f"{row.measure} [{mode}]"
+    return rows
+
+
 def not_measured(name: str, measure: str, unit: str, note: str, target: str = "") -> Row:
     return Row(name, measure, unit, target=target, note=note)
 

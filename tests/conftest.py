@@ -50,6 +50,9 @@ def pytest_configure(config):
             "JOB_HEARTBEAT_SECONDS": "0.5",
             "JOB_HEARTBEAT_TIMEOUT": "4",
             "JOB_SWEEP_INTERVAL": "0.5",
+            # Tests that mail one user several jobs expect each email at once; the digest tests
+            # (tests/workers/test_email_digests.py) open their own windows.
+            "EMAIL_DIGEST_SECONDS": "0",
             "JOB_CANCEL_GRACE_SECONDS": "2",
             "LOG_FORMAT": "text",
             "ADMIN_EMAILS": "admin@example.com",

@@ -20,6 +20,7 @@ from celery.beat import PersistentScheduler
 
 from app.extensions import db
 from app.jobs import sweeps as job_sweeps
+from app.notifications import digest
 from app.notifications import sweeps as notification_sweeps
 from app.webhooks import sweep as webhook_sweeps
 from app.workflows import sweep as dependency_sweeps
@@ -46,6 +47,8 @@ class Sweeps:
             "release-due-jobs": (sweep_seconds, job_sweeps.release_due_jobs),
             "recover-lost-jobs": (sweep_seconds * RECOVER_EVERY_SWEEPS, _recover_lost_jobs),
             "resend-pending-emails": (RESEND_EMAILS_SECONDS, notification_sweeps.resend_pending_emails),
+            # A digest leaves within one sweep interval of its window's end.
+            "send-email-digests": (sweep_seconds, digest.send_due_digests),
             # Dependents left blocked or unsent by a crash between commit and hand-off.
             "sweep-dependencies": (sweep_seconds * RECOVER_EVERY_SWEEPS, dependency_sweeps.sweep_dependencies),
             # Due webhook retries, lost hand-offs and expired leases (app/webhooks/sweep.py).

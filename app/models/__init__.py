@@ -4,7 +4,7 @@ from app.models.artifact import Artifact
 from app.models.audit import AuditEntry
 from app.models.connection import Connection, SchemaCache
 from app.models.job import DeadLetter, IdempotencyKey, Job, JobExecution
-from app.models.notification import EmailDelivery, Notification
+from app.models.notification import EmailDelivery, EmailDigest, Notification
 from app.models.user import NotificationPreference, User
 from app.schedules.models import Schedule  # the schedules domain's table
 from app.workflows.models import Workflow  # registered here so that Alembic and jobs.workflow_id see it
@@ -15,6 +15,7 @@ __all__ = [
     "Connection",
     "DeadLetter",
     "EmailDelivery",
+    "EmailDigest",
     "IdempotencyKey",
     "Job",
     "JobExecution",

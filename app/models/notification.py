@@ -43,10 +43,37 @@ class Notification(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class EmailDigest(db.Model):
+    """One user's digest window: job emails after the first that opened it wait in it until
+    `due_at`, then go as one email (see app/notifications/digest.py)."""
+
+    __tablename__ = "email_digests"
+    __table_args__ = (
+        # Serves the lookup of the user's open window on every job email.
+        Index("ix_email_digests_user_open", "user_id", postgresql_where=text("status = 'open'")),
+        # Serves the sweep that closes due windows.
+        Index("ix_email_digests_due_open", "due_at", postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")  # open -> closed
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class EmailDelivery(db.Model):
-    """One email per notification and channel: its outcome is recorded, never lost silently."""
+    """One email per notification and channel: its outcome is recorded, never lost silently.
+
+    A job email collected by a digest window has `digest_id` set and status `digest` until the
+    window closes, then `digested`; the digest itself is a delivery of type `job_digest` with
+    the same `digest_id`."""
 
     __tablename__ = "email_deliveries"
+    __table_args__ = (Index("ix_email_deliveries_digest", "digest_id", postgresql_where=text("digest_id IS NOT NULL")),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -59,6 +86,9 @@ class EmailDelivery(db.Model):
     message: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict, server_default=text("'{}'"))
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    digest_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("email_digests.id", ondelete="SET NULL")
+    )
     attempts: Mapped[int] = mapped_column(nullable=False, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at()

@@ -9,7 +9,9 @@ Without SMTP_URL the message is logged, not sent, and the delivery says `logged`
 
 Every delivery is a row in `email_deliveries` whose status tells its fate:
     pending -> retrying -> sent | logged | failed | disabled
-`failed` carries the error: an email is never lost silently.
+`failed` carries the error: an email is never lost silently. A job email collected by a digest
+window goes `digest` -> `digested` (or `disabled`); the `job_digest` delivery that carries it
+then tells its fate (app/notifications/digest.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.extensions import db
 from app.models import EmailDelivery
+from app.notifications.digest import DIGEST_TYPE
 from app.platform import metrics
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
 
 
 def build_message(delivery: EmailDelivery, title: str, message: str | None, data: dict) -> EmailMessage:
-    """The email for one delivery: plain text and HTML alternatives, with a link when there is one."""
+    """The email for one delivery: plain text and HTML alternatives, with a link when there is one;
+    a digest lists each of its updates with its outcome and link."""
     data = data or {}
     link = data.get("url")
     context = {
@@ -89,7 +93,9 @@ def build_message(delivery: EmailDelivery, title: str, message: str | None, data
         "message": message or title,
         "link": link,
         "link_label": "View the job" if data.get("jobId") else "View details",
+        "entries": data.get("entries", []),
     }
+    template = "email/digest" if delivery.notification_type == DIGEST_TYPE else "email/notification"
     email = EmailMessage()
     email["Subject"] = _one_line(title)
     email["From"] = current_app.config["MAIL_FROM"]
@@ -99,8 +105,8 @@ def build_message(delivery: EmailDelivery, title: str, message: str | None, data
     email["Message-ID"] = f"<{delivery.id}@jobsvc>"
     # RFC 3834: tells auto-responders (out-of-office) not to answer a machine.
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(render_template("email/notification.txt", **context))
-    email.add_alternative(render_template("email/notification.html", **context), subtype="html")
+    email.set_content(render_template(f"{template}.txt", **context))
+    email.add_alternative(render_template(f"{template}.html", **context), subtype="html")
     return email
 
 

@@ -1,6 +1,7 @@
 """The notification service: one entry point, `send()`, fanning out to the channels a user's
 preferences enable. In-app: a committed row, then a `notification` event. Email: a delivery row
-(committed with the in-app row), then a task on the `email` queue that sends it with retries."""
+(committed with the in-app row), then a task on the `email` queue that sends it with retries,
+unless a digest window collects it (app/notifications/digest.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.models import EmailDelivery, Notification, NotificationPreference, User
 from app.models.base import iso
+from app.notifications import digest as email_digest
 from app.notifications import outbox as email_outbox
 from app.platform import metrics, realtime
 from app.platform.redaction import redact
@@ -84,6 +86,7 @@ class Staged:
     notification: Notification | None
     event: dict | None
     delivery_id: uuid.UUID | None
+    email_now: bool = True  # False: a digest window collected the email; it goes with the digest
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -95,16 +98,17 @@ def stage(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | 
     message = redact(message)
     data = redact(data or {})
     to = recipient(user_id, type)
-    notification = event = delivery_id = None
+    notification = event = delivery_id = digest_id = None
     if "in_app" in to.channels:
         notification = _add_in_app(user_id, type, title, message, data)
         event = serialize(notification)
     wants_email = "email" in to.channels and type in EMAIL_TYPES and to.email is not None
     if wants_email and current_app.config["EMAIL_NOTIFICATIONS_ENABLED"]:
-        delivery_id = _add_email_delivery(user_id, to.email, type, title, message, data)
+        digest_id = email_digest.collecting_digest(user_id, type)
+        delivery_id = _add_email_delivery(user_id, to.email, type, title, message, data, digest_id)
     if notification is None and delivery_id is None:
         return None
-    staged = Staged(user_id, type, title, message, data, notification, event, delivery_id)
+    staged = Staged(user_id, type, title, message, data, notification, event, delivery_id, email_now=digest_id is None)
     on_commit(lambda: push(staged))
     return staged
 
@@ -116,7 +120,7 @@ def push(staged: Staged | None) -> None:
     if staged.event is not None:
         realtime.emit("notification", staged.event, realtime.user_room(staged.user_id))
         metrics.incr("notifications_sent_total", {"channel": "in_app", "type": staged.type})
-    if staged.delivery_id is not None:
+    if staged.delivery_id is not None and staged.email_now:
         email_outbox.queue(staged.delivery_id, staged.title, staged.message, staged.data)
     elapsed = time.perf_counter() - staged.started
     metrics.observe("notification_delivery_duration_seconds", elapsed, DELIVERY_BUCKETS)
@@ -159,7 +163,10 @@ def _add_in_app(user_id: uuid.UUID, type: str, title: str, message: str, data: d
     return notification
 
 
-def _add_email_delivery(user_id: uuid.UUID, email: str, type: str, subject: str, message: str, data: dict) -> uuid.UUID:
+def _add_email_delivery(
+    user_id: uuid.UUID, email: str, type: str, subject: str, message: str, data: dict, digest_id: uuid.UUID | None
+) -> uuid.UUID:
+    """The delivery row: `pending` to go now, or `digest` to wait for the window `digest_id`."""
     delivery = EmailDelivery(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -168,7 +175,8 @@ def _add_email_delivery(user_id: uuid.UUID, email: str, type: str, subject: str,
         subject=subject,
         message=message,
         data=data,
-        status="pending",
+        status="pending" if digest_id is None else "digest",
+        digest_id=digest_id,
         attempts=0,
     )
     db.session.add(delivery)

@@ -2,7 +2,7 @@
 those it still waits for, and its workflow.
 
 Revision ID: 0007_workflows
-Revises: 0005_webhooks
+Revises: 0006_email_digests
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007_workflows"
-down_revision = "0005_webhooks"
+down_revision = "0006_email_digests"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""The web process itself: cooperative database calls under eventlet, a start-up that connects to
+"""The web process itself: cooperative database calls under eventlet and gevent, a start-up that connects to
 nothing at import, refuses to run without its services, closes stubborn sockets, shuts down cleanly."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import threading
 import time
 
 import psycopg2
+import pytest
 import requests
 import websocket
 
 from app.sockets.presence import PUBLISH_EVERY
 from tests.sockets.clients import RecordingClient, wait_for_count
-from tests.sockets.conftest import AUTH_TIMEOUT
+from tests.sockets.conftest import AUTH_TIMEOUT, PING_MS
 from tests.support.api import create_job
 from tests.support.processes import ROOT
 from tests.support.web import start_web
@@ -26,7 +27,7 @@ CLOSED_PORT_ENV = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none", "REDI
 
 
 def test_a_query_waiting_on_a_lock_does_not_stall_other_sockets(open_socket, client, web, user):
-    """psycopg2 is green under eventlet: while one socket's authentication waits for Postgres,
+    """psycopg2 is green under eventlet and gevent: while one socket's authentication waits for Postgres,
     the process keeps answering everyone else. A socket that gives up meanwhile leaves no trace."""
     wait_for_count(web.url, 0)
     job_id = create_job(client, user["headers"], options={"startAfter": 3600}).get_json()["id"]
@@ -55,6 +56,23 @@ def test_a_query_waiting_on_a_lock_does_not_stall_other_sockets(open_socket, cli
     assert blocked.wait_for("authenticated", timeout=5) == {"userId": user["id"]}
     time.sleep(PUBLISH_EVERY + 0.5)
     wait_for_count(web.url, 2)  # ready and blocked; not the one that left mid-connect
+
+
+def test_a_long_polling_client_that_leaves_at_once_stops_being_counted_at_once(
+    open_socket, web, user, async_mode, request
+):
+    """A polling-only client that disconnects right after a message arrived: under gevent its
+    last POST (socket.io DISCONNECT and engine.io CLOSE) never reaches the server, which then
+    counts the socket until the ping timeout; eventlet sees the goodbye at once."""
+    if async_mode == "gevent":
+        reason = "gevent: the goodbye of a polling client leaving at once is lost; the ping timeout drops it"
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
+    wait_for_count(web.url, 0)
+    leaving = open_socket(user["token"], transports=("polling",))
+    leaving.wait_for("authenticated", timeout=5)
+    leaving.close()
+    time.sleep(PUBLISH_EVERY + 0.5)  # a count published before the close has been replaced
+    wait_for_count(web.url, 0, timeout=PING_MS / 1000)
 
 
 def test_importing_the_entry_point_connects_to_nothing():
@@ -132,8 +150,8 @@ def test_a_raw_client_ignoring_the_disconnect_still_loses_its_connection(web):
     assert "41" in frames
 
 
-def test_sigterm_closes_sockets_and_stops_being_counted(redis_client, user):
-    server = start_web(name="web-term")
+def test_sigterm_closes_sockets_and_stops_being_counted(redis_client, user, async_mode):
+    server = start_web({"WEBSOCKET_ASYNC_MODE": async_mode}, name=f"web-term-{async_mode}")
     socket = RecordingClient(server.url)
     try:
         socket.connect(user["token"]).wait_for("authenticated", timeout=5)

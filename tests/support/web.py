@@ -1,4 +1,4 @@
-"""Web server processes (`python wsgi.py`, eventlet) for the socket tests, each on a free port.
+"""Web server processes (`python wsgi.py`) for the socket tests, each on a free port.
 
 A server inherits the test environment that tests/conftest.py put in os.environ (fresh database,
 Redis db 13, test JWT secret), plus whatever a test adds, e.g. a short WEBSOCKET_AUTH_TIMEOUT.

@@ -35,6 +35,7 @@ def test_the_database_url_names_the_installed_driver(environment):
     [
         ("MAX_CONCURRENT_JOBS", "0", "MAX_CONCURRENT_JOBS must be >= 1"),
         ("JOB_SWEEP_INTERVAL", "soon", "JOB_SWEEP_INTERVAL must be a number"),
+        ("EMAIL_DIGEST_SECONDS", "-1", "EMAIL_DIGEST_SECONDS must be >= 0"),
         ("SMTP_URL", "mail.example.com", "SMTP_URL must look like"),
     ],
 )

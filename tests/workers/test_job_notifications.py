@@ -87,6 +87,7 @@ def pipeline(app, private_redis_url):
             "SMTP_URL": mailbox.url(),
             "EMAIL_MAX_RETRIES": "2",
             "EMAIL_RETRY_DELAY_SECONDS": "0.2",
+            "EMAIL_DIGEST_SECONDS": "0",  # every job email at once (digests: test_email_digests.py)
         }
         worker = processes.start_worker(concurrency=2, name=f"notif-{uuid.uuid4().hex[:6]}", env=env)
         broker = Celery("notifications-tests", set_as_current=False)
@@ -231,6 +232,15 @@ def test_finished_jobs_are_emailed_and_queued_or_started_ones_are_not(client, us
         assert {n["type"] for n in wait_for_notifications(client, user, job_id, last)} >= {"job_queued", "job_started"}
     time.sleep(0.5)  # nothing else trickles in
     assert len(mailbox.messages_to(user["email"])) == 2
+
+
+def test_with_digests_off_a_burst_of_jobs_gets_one_email_each(client, user, mailbox, ctx):
+    job_ids = [create_job(client, user["headers"]).get_json()["id"] for _ in range(5)]
+    received = mailbox.wait_for(user["email"], count=5)
+    assert sorted(next(j for j in job_ids if f"/jobs/{j}" in m.text) for m in received) == sorted(job_ids)
+    assert {m.subject for m in received} == {"Test probe completed"}
+    time.sleep(0.5)
+    assert len(mailbox.messages_to(user["email"])) == 5
 
 
 def test_email_off_gets_no_email_from_the_worker(client, user, other_user, mailbox, ctx):
