@@ -1,4 +1,5 @@
-"""Administration (role `admin`): every user's jobs, dead letters and their redrive, audit log."""
+"""Administration (role `admin`): every user's jobs, dead letters and their redrive, audit log,
+and the job statistics behind the operator page's charts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from app.api.blueprint import Blueprint
 from app.api.security import admin_required
 from app.schemas.common import ErrorSchema, PaginationArgsSchema, page_schema, paginated
 from app.schemas.jobs import JobListArgsSchema, JobSchema, RetryResponseSchema
-from app.services import admin, audit, jobs
+from app.schemas.stats import JobStatsArgsSchema, JobStatsSchema
+from app.services import admin, audit, job_stats, jobs
 from app.services.events import serialize_job
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
@@ -82,3 +84,13 @@ def redrive(dead_letter_id: uuid.UUID):
 def audit_log(args):
     rows, total = admin.list_audit_log(args["page"], args["limit"])
     return paginated([audit.serialize(e) for e in rows], args["page"], args["limit"], total)
+
+
+@blp.route("/stats/jobs", methods=["GET"])
+@admin_required
+@blp.arguments(JobStatsArgsSchema, location="query")
+@blp.response(200, JobStatsSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+def stats_jobs(args):
+    """Jobs finished per minute by outcome and run time per type over the last `hours`, for charts."""
+    return job_stats.job_stats(args["hours"])
