@@ -1,30 +1,83 @@
-// One job: its fields, error and result, live while it runs.
+// One job: its fields, payload, error (and an import's rejected rows), its files, the progress
+// seen while the page is open, cancel / retry; live while it runs.
 "use strict";
 (function () {
   if (!Api.accessToken()) return;
-  const { time, showError } = Dom;
+  const { h, time, showError } = Dom;
   const id = document.getElementById("job-id").dataset.jobId;
+  const history = document.getElementById("job-history");
   let job = null;
+  let lastStep = "";
+  let filesShownFor = null; // the status the file list was last fetched for
   const set = (elId, value) => (document.getElementById(elId).textContent = value);
+  const json = (value) => (value && Object.keys(value).length ? JSON.stringify(value, null, 2) : "—");
+
+  function attemptsText(j) {
+    let text = j.attempts + " of " + j.maxAttempts;
+    if (j.status === "queued" && j.attempts > 0) text += " — the last one failed, next at " + time(j.nextAttemptAt);
+    return text;
+  }
+
+  // One line per change of status or progress, newest last.
+  function remember(j) {
+    const p = j.progress;
+    const step = [j.status, j.attempts, p ? p.percentage + "%" : "", p && p.message ? p.message : ""].join(" ");
+    if (step === lastStep) return;
+    lastStep = step;
+    history.append(
+      h("li", {}, h("time", { text: new Date().toLocaleTimeString() }), " ", Jobs.statusBadge(j),
+        p ? " " + (p.total ? p.percentage + "%" : "") + (p.message ? " " + p.message : "") : "",
+        j.attempts ? " (attempt " + j.attempts + ")" : ""),
+    );
+  }
+
+  async function loadFiles() {
+    const list = document.getElementById("job-files");
+    if (job.status !== "completed") {
+      list.replaceChildren(h("li", { text: job.status === "failed" || job.status === "cancelled" ? "None: the job did not complete." : "Once the job completes." }));
+      return;
+    }
+    try {
+      const files = await Api.get("/api/jobs/" + id + "/artifacts");
+      list.replaceChildren(...(files.length ? files.map(fileItem) : [h("li", { text: "This job wrote no files." })]));
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  function fileItem(file) {
+    const download = () =>
+      Api.download("/api/jobs/" + id + "/artifact?artifactId=" + encodeURIComponent(file.id), file.filename).catch((err) => showError(err.message));
+    return h("li", { "data-artifact-id": file.id },
+      h("button", { type: "button", class: "download", onclick: download, text: "Download " + file.filename }),
+      " ", h("span", { class: "hint", text: file.contentType + ", " + Jobs.formatBytes(file.sizeBytes) }));
+  }
 
   function render(next) {
     job = next;
     set("job-type", job.type);
     document.getElementById("job-status").replaceChildren(Jobs.statusBadge(job));
     document.getElementById("job-progress").replaceChildren(Jobs.progressBar(job));
-    set("job-attempts", job.attempts + " of " + job.maxAttempts);
+    set("job-attempts", attemptsText(job));
+    set("job-priority", job.priority === undefined ? "—" : String(job.priority));
     set("job-created", time(job.createdAt));
     set("job-started", time(job.startedAt));
     set("job-completed", time(job.completedAt));
     set("job-next", time(job.nextAttemptAt));
     set("job-error", job.error || "—");
-    set("job-result", job.result ? JSON.stringify(job.result, null, 2) : "—");
+    document.getElementById("job-rejected").replaceChildren(...[Jobs.rejectedRows(job)].filter(Boolean));
+    set("job-payload", json(job.payload));
+    set("job-result", json(job.result));
+    remember(job);
     const actions = Jobs.actionButtons(job, (err) => {
       if (err) showError(err.message);
       load();
     });
-    const downloads = Jobs.downloadButtons(job, (err) => showError(err ? err.message : ""));
-    document.getElementById("job-actions").replaceChildren(...actions.concat(downloads).filter(Boolean));
+    document.getElementById("job-actions").replaceChildren(...actions.filter(Boolean));
+    if (filesShownFor !== job.status) {
+      filesShownFor = job.status;
+      loadFiles();
+    }
   }
 
   async function load() {
