@@ -6,14 +6,63 @@ Skipped when Playwright or Chromium is missing (see tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete
 
+from app.extensions import db
+from app.models import Job
 from tests.e2e.helpers import new_page, screenshot, sign_in, sign_up
 from tests.support.api import wait_for_job
 
 pytestmark = pytest.mark.slow
+
+
+# Typical run times (seconds) of the seeded history, per type.
+RUN_TIMES = {"schema-rebuild": (1.5, 4), "data-export": (6, 20), "bulk-import": (12, 40), "backup-connection": (4, 9)}
+
+
+@pytest.fixture()
+def day_of_history(ctx, admin):
+    """Finished jobs spread over the last 24 hours (as rows: a day cannot be waited for), so the
+    charts have something to draw; deleted afterwards."""
+    rng = random.Random(17)
+    now = datetime.now(UTC)
+    rows = []
+    for slot in range(24 * 12):  # every 5 minutes
+        finished = now - timedelta(minutes=5 * slot + rng.uniform(1, 4))
+        busy = 1 + (slot % 72) // 18  # a few busier stretches
+        for _ in range(rng.randint(0, 2 * busy)):
+            type_ = rng.choice(list(RUN_TIMES))
+            status = rng.choices(["completed", "failed", "cancelled"], weights=[90, 7, 3])[0]
+            low, high = RUN_TIMES[type_]
+            seconds = rng.uniform(low, high) * (1 + (slot % 48) / 96)
+            rows.append(
+                Job(
+                    id=uuid.uuid4(),
+                    user_id=uuid.UUID(admin["id"]),
+                    type=type_,
+                    status=status,
+                    payload={},
+                    attempts=1,
+                    max_attempts=1,
+                    retry_delay=0,
+                    retry_backoff=False,
+                    expire_in_seconds=600,
+                    created_at=finished - timedelta(seconds=seconds + 1),
+                    started_at=finished - timedelta(seconds=seconds),
+                    completed_at=finished,
+                )
+            )
+    db.session.add_all(rows)
+    db.session.commit()
+    yield len(rows)
+    db.session.execute(delete(Job).where(Job.id.in_([row.id for row in rows])))
+    db.session.commit()
 
 
 @pytest.fixture()
@@ -36,7 +85,7 @@ def dead_export(client, user, worker, shop_db):
     return {"job": job, "headers": headers, "db": shop_db}
 
 
-def test_operator_page(browser, site, client, admin, dead_export):
+def test_operator_page(browser, site, client, admin, day_of_history, dead_export):
     errors: list[str] = []
     page = new_page(browser, errors)
     job_id = dead_export["job"]["id"]
@@ -62,7 +111,9 @@ def test_operator_page(browser, site, client, admin, dead_export):
         legend = page.text_content("#chart-throughput .u-legend")
         assert all(label in legend for label in ("Completed", "Failed", "Cancelled"))  # not colour alone
         types = {row["type"] for row in stats["runTimeByType"]}
-        assert "noop" in types
+        assert {"noop", "schema-rebuild", "data-export", "bulk-import", "backup-connection"} <= types
+        series = page.evaluate("() => document.querySelectorAll('#chart-runtime .u-legend .u-series').length")
+        assert series == 1 + len({row["type"] for row in stats["runTimeSeries"]})
         assert page.locator("#runtime-table tbody tr[data-type=noop]").count() == 1
         assert page.is_hidden("#charts-unavailable") and page.is_hidden("#minutes-table")
 
@@ -71,7 +122,9 @@ def test_operator_page(browser, site, client, admin, dead_export):
         page.wait_for_selector(row)
         assert "refunds" in page.text_content(f"{row} td.error")
         page.wait_for_selector(f'#admin-jobs tr[data-job-id="{job_id}"][data-status="failed"]')
-        screenshot(page, "operator.png", full_page=True)
+        screenshot(page, "operator-charts.png")
+        page.evaluate("() => document.querySelector('section[aria-labelledby=dead-title]').scrollIntoView()")
+        screenshot(page, "operator-dead-letters.png")
         with sqlite3.connect(dead_export["db"]) as conn:
             conn.execute("CREATE TABLE refunds (id INTEGER PRIMARY KEY, amount INTEGER)")
             conn.execute("INSERT INTO refunds VALUES (1, 250)")

@@ -5,7 +5,7 @@
 window.OperatorCharts = (function () {
   const { h, showError } = Dom;
   const OUTCOMES = [
-    { key: "completed", label: "Completed", stroke: "#1a7f37", dash: [] },
+    { key: "completed", label: "Completed", stroke: "#1a7f37", fill: "rgba(26, 127, 55, 0.12)", dash: [] },
     { key: "failed", label: "Failed", stroke: "#b42318", dash: [6, 3] },
     { key: "cancelled", label: "Cancelled", stroke: "#57606a", dash: [2, 3] },
   ];
@@ -56,7 +56,7 @@ window.OperatorCharts = (function () {
   function drawThroughput(stats) {
     const data = [stats.perMinute.map((m) => epoch(m.minute))].concat(OUTCOMES.map((o) => stats.perMinute.map((m) => m[o.key])));
     const series = [{ label: "Minute" }].concat(
-      OUTCOMES.map((o) => ({ label: o.label, stroke: o.stroke, dash: o.dash, width: 1.5, paths: window.uPlot.paths.stepped({ align: 1 }), points: { show: false } })),
+      OUTCOMES.map((o) => ({ label: o.label, stroke: o.stroke, fill: o.fill, dash: o.dash, width: 1.5, paths: window.uPlot.paths.stepped({ align: 1 }), points: { show: false } })),
     );
     draw("throughput", { series, axes: [{}, { label: "jobs / minute", size: 60 }], scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } } }, data, totalsText(stats));
   }
@@ -67,7 +67,7 @@ window.OperatorCharts = (function () {
     const at = new Map(stats.runTimeSeries.map((r) => [r.type + "|" + r.bucket, r.p50Seconds]));
     const data = [buckets.map(epoch)].concat(types.map((t) => buckets.map((b) => (at.has(t + "|" + b) ? at.get(t + "|" + b) : null))));
     const series = [{ label: "Time" }].concat(
-      types.map((t, i) => ({ label: t, stroke: TYPE_COLOURS[i % TYPE_COLOURS.length], width: 1.5, dash: i % 2 ? [5, 3] : [], points: { show: true, size: 6 }, value: (u, v) => seconds(v) })),
+      types.map((t, i) => ({ label: t, stroke: TYPE_COLOURS[i % TYPE_COLOURS.length], width: 1.5, dash: i % 2 ? [5, 3] : [], spanGaps: true, points: { show: true, size: 4 }, value: (u, v) => seconds(v) })),
     );
     const summary = types.length ? "Median run time of " + types.join(", ") : "No job completed in this window";
     const now = Date.now() / 1000;
@@ -92,10 +92,14 @@ window.OperatorCharts = (function () {
     drawRunTime(stats);
   }
 
+  let latest = 0;
+
   async function load() {
     const hours = document.getElementById("stats-hours").value;
+    const ticket = ++latest;
     try {
-      render(await Api.get("/api/admin/stats/jobs?hours=" + encodeURIComponent(hours)));
+      const stats = await Api.get("/api/admin/stats/jobs?hours=" + encodeURIComponent(hours));
+      if (ticket === latest) render(stats); // a slower answer for an older window is dropped
     } catch (err) {
       showError(err.message);
     }

@@ -4,7 +4,7 @@
 (function () {
   if (!Api.accessToken()) return;
   const { h, time, showError } = Dom;
-  const LIMIT = 20;
+  const LIMIT = 10;
   const user = Api.user();
   if (!user || user.role !== "admin") {
     document.getElementById("operator-denied").hidden = false;
@@ -15,19 +15,23 @@
   const shortId = (id) => (id ? h("code", { title: id, text: id.slice(0, 8) }) : "—");
   const body = (tableId) => document.querySelector("#" + tableId + " tbody");
 
-  // A Previous / Next pager under a table; `load(page)` fetches and renders one page.
+  // A Previous / Next pager under a table; `load(page, current)` fetches one page and renders it
+  // only while current() says no newer request was made.
   function pager(name, load) {
     const nav = document.querySelector('[data-pager="' + name + '"]');
     let page = 1;
     let totalPages = 1;
+    let latest = 0; // only the answer to the latest request is shown (filters change quickly)
     const prev = h("button", { type: "button", text: "Previous", onclick: () => go(page - 1) });
     const next = h("button", { type: "button", text: "Next", onclick: () => go(page + 1) });
     const info = h("span", { "aria-live": "polite" });
     nav.replaceChildren(prev, info, next);
     async function go(target) {
       page = Math.max(1, Math.min(target, totalPages));
+      const ticket = ++latest;
       try {
-        const pagination = await load(page);
+        const pagination = await load(page, () => ticket === latest);
+        if (ticket !== latest) return;
         totalPages = Math.max(1, pagination.totalPages);
         info.textContent = "Page " + page + " of " + totalPages + " (" + pagination.total + ")";
         prev.disabled = page <= 1;
@@ -88,12 +92,12 @@
       h("td", { class: "error", text: job.error || "" }));
   }
 
-  const jobsPager = pager("admin-jobs", async (page) => {
+  const jobsPager = pager("admin-jobs", async (page, current) => {
     const query = new URLSearchParams({ page, limit: LIMIT });
     if (statusSel.value) query.set("status", statusSel.value);
     if (typeSel.value) query.set("type", typeSel.value);
     const result = await Api.get("/api/admin/jobs?" + query);
-    body("admin-jobs").replaceChildren(...result.data.map(jobRow));
+    if (current()) body("admin-jobs").replaceChildren(...result.data.map(jobRow));
     return result.pagination;
   });
   statusSel.addEventListener("change", () => jobsPager.first());
@@ -110,9 +114,9 @@
       h("td", { class: "details", text: details }));
   }
 
-  const auditPager = pager("audit", async (page) => {
+  const auditPager = pager("audit", async (page, current) => {
     const result = await Api.get("/api/admin/audit-log?page=" + page + "&limit=" + LIMIT);
-    body("audit-table").replaceChildren(...result.data.map(auditRow));
+    if (current()) body("audit-table").replaceChildren(...result.data.map(auditRow));
     return result.pagination;
   });
 
