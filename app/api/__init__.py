@@ -4,8 +4,8 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from app.api import admin, auth, connections, health, jobs, notifications, uploads
+    from app.api import admin, auth, connections, health, job_history, jobs, notifications, uploads
     from app.extensions import api
 
-    for module in (auth, connections, jobs, uploads, notifications, health, admin):
+    for module in (auth, connections, jobs, job_history, uploads, notifications, health, admin):
         api.register_blueprint(module.blp)

@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,11 +21,13 @@ from sqlalchemy.sql import func
 from app.extensions import db
 from app.logging_setup import job_id_var, user_id_var
 from app.models import Job
-from app.services import events, job_transitions
+from app.services import events, job_history, job_transitions
 from app.services.errors import RETRYABLE, JobCancelled, JobError, classify, describe_error
 from app.services.job_types import get_job_type
 
 log = logging.getLogger(__name__)
+
+HISTORY_PROGRESS_SECONDS = 1.0
 
 
 class JobContext:
@@ -36,6 +39,7 @@ class JobContext:
         self.attempt: int = job.attempts
         self.payload: dict = dict(job.payload or {})
         self.last_progress: dict | None = job.progress
+        self.last_remembered: float | None = None  # monotonic time of the last progress in the history
         self.cancelled = threading.Event()
 
     def progress(self, current: int, total: int, message: str | None = None) -> None:
@@ -43,7 +47,12 @@ class JobContext:
         self.check_cancelled()
         percentage = round(current * 100 / total) if total else 0
         progress = {"current": current, "total": total, "percentage": percentage, "message": message}
-        if not job_transitions.save_progress(self.job_id, self.attempt, progress):
+        # The history keeps the first checkpoint and then at most one every HISTORY_PROGRESS_SECONDS.
+        now = time.monotonic()
+        remember = self.last_remembered is None or now - self.last_remembered >= HISTORY_PROGRESS_SECONDS
+        if remember:
+            self.last_remembered = now
+        if not job_transitions.save_progress(self.job_id, self.attempt, progress, remember):
             self.cancelled.set()
             raise JobCancelled()
         self.last_progress = progress
@@ -115,6 +124,7 @@ def run_job(job_id: str, worker: str) -> str:
     job_id_var.set(str(job.id))
     user_id_var.set(str(job.user_id))
     ctx = JobContext(job)
+    job_history.stage(job, "started")
     _commit_and_announce(events.stage_started, job)
     config = current_app.config
     watchdog = Watchdog(
@@ -138,6 +148,7 @@ def run_job(job_id: str, worker: str) -> str:
     if done is None:
         return "superseded"
     # The handler's own pending writes commit with the completion: exactly-once in effect.
+    job_history.stage(done, "completed")
     _commit_and_announce(events.stage_completed, done)
     return "completed"
 
@@ -168,7 +179,9 @@ def _record_failure(job: Job, ctx: JobContext, exc: BaseException) -> str:
     if outcome is None:
         return "superseded"
     if outcome.status == "queued":
+        job_history.stage(outcome, "retrying")
         _commit_and_announce(events.stage_retrying, outcome)
         return "retrying"
+    job_history.stage(outcome, "failed")
     _commit_and_announce(events.stage_failed, outcome)
     return "failed"

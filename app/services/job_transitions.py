@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, update
 
 from app.extensions import db
 from app.models import DeadLetter, Job
+from app.services import job_history
 
 MAX_BACKOFF_SECONDS = 3600
 
@@ -57,11 +58,14 @@ def _current_attempt(job_id: uuid.UUID, attempt: int):
     return and_(Job.id == job_id, Job.status == "active", Job.attempts == attempt)
 
 
-def save_progress(job_id: uuid.UUID, attempt: int, progress: dict) -> bool:
-    """Record progress; False means the attempt is no longer current (cancelled or taken over)."""
+def save_progress(job_id: uuid.UUID, attempt: int, progress: dict, remember: bool = False) -> bool:
+    """Record progress (and, when `remember`, a history event of it); False means the attempt is
+    no longer current (cancelled or taken over)."""
     done = db.session.execute(
         update(Job).where(_current_attempt(job_id, attempt)).values(progress=progress, heartbeat_at=func.now())
     ).rowcount
+    if done and remember:
+        job_history.stage_progress(job_id, attempt, progress)
     db.session.commit()
     return bool(done)
 

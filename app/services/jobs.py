@@ -18,7 +18,7 @@ from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import DeadLetter, IdempotencyKey, Job
 from app.models.job import WAITING_STATUSES
-from app.services import audit, events, queue
+from app.services import audit, events, job_history, queue
 from app.services.job_options import JobRequest, validate_job_request
 from app.services.job_transitions import update_returning
 
@@ -157,6 +157,7 @@ def cancel_job(
         job = db.session.get(Job, job_id)
         raise Conflict(f"Job is already {job.status} and cannot be cancelled", code="invalid_transition")
     audit.record(actor_id or user_id, action, "job", job_id)
+    job_history.stage(job, "cancelled")
     announcement = events.stage_cancelled(job)
     db.session.commit()
     announcement.push()
@@ -202,6 +203,7 @@ def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None 
         .values(redriven_at=now, redriven_by=actor_id or user_id)
     )
     audit.record(actor_id or user_id, action, "job", job_id)
+    job_history.stage(requeued, "requeued")
     announcement = events.stage_queued(requeued)
     db.session.commit()
     announcement.push()

@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 
 from app.extensions import db
 from app.models import Artifact, DeadLetter, EmailDelivery, Job, Notification
-from app.services import events, queue
+from app.services import events, job_history, queue
 from app.services.artifacts import PARTIAL_SUFFIX, artifact_store
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ def recover_lost_jobs() -> int:
         job.error = "The worker running this job stopped responding"
         if job.attempts < job.max_attempts:
             job.status, job.enqueued_at, job.next_attempt_at = "queued", None, None
+            job_history.stage(job, "retrying")
             announcements.append(events.stage_retrying(job))
         else:
             job.status, job.completed_at, job.error_kind = "failed", datetime.now(UTC), "retryable"
@@ -113,6 +114,7 @@ def recover_lost_jobs() -> int:
                     job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts
                 )
             )
+            job_history.stage(job, "failed")
             announcements.append(events.stage_failed(job))
             failed += 1
     db.session.commit()

@@ -115,9 +115,14 @@ def test_export_then_import_with_rejected_rows(browser, site, worker, shop, tmp_
         assert payload["connectionId"] == conn_id and payload["table"] == "customers"
         assert page.locator("#job-rejected table.rejected tbody tr").count() == 2
         assert "rejected" in page.text_content("#job-error")
-        assert page.locator("#job-history li").count() >= 1
-        assert page.is_visible("#job-actions button.retry")
+        page.wait_for_selector('#job-history li[data-kind="failed"] .error >> text=rejected')
+        assert page.locator('#job-history li[data-kind="started"][data-attempt="1"]').count() == 1
         screenshot(page, "job-page.png", full_page=True)
+        # Retry: the same rows are refused again, and the history shows both runs.
+        page.click("#job-actions button.retry")
+        page.wait_for_selector('#job-history li[data-kind="requeued"]')
+        page.wait_for_function("() => document.querySelectorAll('#job-history li[data-kind=failed]').length === 2")
+        page.wait_for_selector("#job-status >> text=failed")
         page.goto(site.url + "/connections")
 
         # A clean file loads.

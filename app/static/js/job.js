@@ -1,5 +1,5 @@
-// One job: its fields, payload, error (and an import's rejected rows), its files, the progress
-// seen while the page is open, cancel / retry; live while it runs.
+// One job: its fields, payload, error (and an import's rejected rows), its files, its history
+// (attempts, checkpoints, errors), cancel / retry; live while it runs.
 "use strict";
 (function () {
   if (!Api.accessToken()) return;
@@ -7,7 +7,6 @@
   const id = document.getElementById("job-id").dataset.jobId;
   const history = document.getElementById("job-history");
   let job = null;
-  let lastStep = "";
   let filesShownFor = null; // the status the file list was last fetched for
   const set = (elId, value) => (document.getElementById(elId).textContent = value);
   const json = (value) => (value && Object.keys(value).length ? JSON.stringify(value, null, 2) : "—");
@@ -18,17 +17,40 @@
     return text;
   }
 
-  // One line per change of status or progress, newest last.
-  function remember(j) {
-    const p = j.progress;
-    const step = [j.status, j.attempts, p ? p.percentage + "%" : "", p && p.message ? p.message : ""].join(" ");
-    if (step === lastStep) return;
-    lastStep = step;
-    history.append(
-      h("li", {}, h("time", { text: new Date().toLocaleTimeString() }), " ", Jobs.statusBadge(j),
-        p ? " " + (p.total ? p.percentage + "%" : "") + (p.message ? " " + p.message : "") : "",
-        j.attempts ? " (attempt " + j.attempts + ")" : ""),
-    );
+  // The job's history from the API (GET /api/jobs/:id/history): attempts, checkpoints, errors.
+  const KIND = {
+    started: ["active", (e) => "Attempt " + e.attempt + " started"],
+    progress: ["active", (e) => (e.progress && e.progress.total ? e.progress.percentage + "% " : "") + ((e.progress && e.progress.message) || "")],
+    retrying: ["failed", (e) => "Attempt " + e.attempt + " failed, another is due"],
+    completed: ["completed", () => "Completed"],
+    failed: ["failed", (e) => "Attempt " + e.attempt + " failed for good"],
+    cancelled: ["cancelled", () => "Cancelled"],
+    requeued: ["queued", () => "Queued again"],
+  };
+
+  function eventItem(e) {
+    const [status, text] = KIND[e.kind] || ["queued", () => e.kind];
+    return h("li", { "data-kind": e.kind, "data-attempt": e.attempt },
+      h("time", { datetime: e.at, text: time(e.at) }), " ",
+      h("span", { class: "status status-" + status, text: e.kind }), " ", text(e),
+      e.error ? h("div", { class: "error", text: e.error }) : null);
+  }
+
+  let historyTimer = null;
+  async function loadHistory() {
+    clearTimeout(historyTimer);
+    historyTimer = null;
+    try {
+      const events = await Api.get("/api/jobs/" + id + "/history");
+      history.replaceChildren(...(events.length ? events.map(eventItem) : [h("li", { text: "Nothing has run yet." })]));
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  // While the job runs, progress events ask for the history at most every 2 seconds.
+  function soonHistory() {
+    if (!historyTimer) historyTimer = setTimeout(loadHistory, 2000);
   }
 
   async function loadFiles() {
@@ -68,7 +90,6 @@
     document.getElementById("job-rejected").replaceChildren(...[Jobs.rejectedRows(job)].filter(Boolean));
     set("job-payload", json(job.payload));
     set("job-result", json(job.result));
-    remember(job);
     const actions = Jobs.actionButtons(job, (err) => {
       if (err) showError(err.message);
       load();
@@ -83,6 +104,7 @@
   async function load() {
     try {
       render(await Api.get("/api/jobs/" + id));
+      loadHistory();
       showError("");
     } catch (err) {
       showError(err.status === 404 ? "This job does not exist (or is not yours)." : err.message);
@@ -94,6 +116,7 @@
       render(Jobs.apply(job, event, data));
       // The events carry no timestamps or attempts: fetch the full record once it is final.
       if (event !== "job:status" || Jobs.FINAL.includes(data.status)) load();
+      else soonHistory();
     }
   });
   Live.on("job", (j) => j.id === id && render(j));
