@@ -98,6 +98,8 @@ def test_export_then_import_with_rejected_rows(browser, site, worker, shop, tmp_
         page.set_input_files(f"{form} input[type=file]", str(bad))
         page.click(f"{form} button[type=submit]")
         failed = started_job(page, form, "failed")
+        # The failure event comes first; the rejected rows follow from the job's record.
+        page.wait_for_selector(f"{failed} table.rejected tbody tr")
         rejected = page.locator(f"{failed} table.rejected tbody tr")
         assert rejected.count() == 2
         assert [rejected.nth(i).get_attribute("data-line") for i in range(2)] == ["3", "4"]
@@ -117,7 +119,7 @@ def test_export_then_import_with_rejected_rows(browser, site, worker, shop, tmp_
         assert "rejected" in page.text_content("#job-error")
         page.wait_for_selector('#job-history li[data-kind="failed"] .error >> text=rejected')
         assert page.locator('#job-history li[data-kind="started"][data-attempt="1"]').count() == 1
-        screenshot(page, "job-page.png", full_page=True)
+        screenshot(page, "job-page.png", full_page=True, clip={"x": 0, "y": 0, "width": 1200, "height": 1400})
         # Retry: the same rows are refused again, and the history shows both runs.
         page.click("#job-actions button.retry")
         page.wait_for_selector('#job-history li[data-kind="requeued"]')

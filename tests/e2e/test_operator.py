@@ -139,7 +139,14 @@ def test_operator_page(browser, site, client, admin, day_of_history, dead_export
         # Every user's jobs, filtered.
         page.select_option("#admin-filter-type", "data-export")
         page.select_option("#admin-filter-status", "completed")
-        page.wait_for_selector(f'#admin-jobs tr[data-job-id="{job_id}"][data-status="completed"]')
+        # The answer to the first filter may show for a moment: wait for the one to both.
+        page.wait_for_function(
+            """(id) => {
+                const rows = [...document.querySelectorAll('#admin-jobs tbody tr')];
+                return rows.some((r) => r.dataset.jobId === id) && rows.every((r) => r.dataset.status === 'completed');
+            }""",
+            arg=job_id,
+        )
         assert page.locator('#admin-jobs tbody tr:not([data-status="completed"])').count() == 0
         assert not errors, errors
     finally:

@@ -10,7 +10,7 @@ window.OperatorCharts = (function () {
     { key: "cancelled", label: "Cancelled", stroke: "#57606a", dash: [2, 3] },
   ];
   const TYPE_COLOURS = ["#0b5cad", "#9a6700", "#8250df", "#1a7f37", "#b42318", "#57606a", "#bf3989", "#116329"];
-  const HEIGHT = 220;
+  const HEIGHT = 180;
   const charts = {};
   let last = null;
 
