@@ -6,7 +6,8 @@ window.JobForms = (function () {
   const { h, showError } = Dom;
 
   function field(id, label, control, hint) {
-    return h("div", { class: "field" }, h("label", { for: id }, label, hint ? h("span", { class: "hint", text: " " + hint }) : null), control);
+    const note = hint ? h("span", { class: "hint", text: " " + hint }) : null;
+    return h("div", { class: "field" }, h("label", { for: id }, label, note), control);
   }
 
   function errorText(err) {
@@ -37,13 +38,29 @@ window.JobForms = (function () {
 
   function exportForm(conn) {
     const id = "export-" + conn.id;
-    const query = h("textarea", { id: id + "-query", name: "query", required: true, rows: 3, maxlength: 100000, spellcheck: "false", placeholder: "SELECT * FROM customers" });
-    const format = h("select", { id: id + "-format", name: "format" }, h("option", { value: "csv", text: "CSV" }), h("option", { value: "json", text: "JSON" }));
+    const query = h("textarea", {
+      id: id + "-query",
+      name: "query",
+      required: true,
+      rows: 3,
+      maxlength: 100000,
+      spellcheck: "false",
+      placeholder: "SELECT * FROM customers",
+    });
+    const format = h(
+      "select",
+      { id: id + "-format", name: "format" },
+      h("option", { value: "csv", text: "CSV" }),
+      h("option", { value: "json", text: "JSON" }),
+    );
     const form = h("form", { class: "job-form export-form" },
       field(query.id, "Query", query, "(one read-only SELECT)"),
       field(format.id, "Format", format),
       h("button", { type: "submit", text: "Start export" }));
-    return onSubmit(form, async () => ({ type: "data-export", payload: { connectionId: conn.id, query: query.value, format: format.value } }));
+    return onSubmit(form, async () => ({
+      type: "data-export",
+      payload: { connectionId: conn.id, query: query.value, format: format.value },
+    }));
   }
 
   const tableLabel = (t) => (t.schema ? t.schema + "." : "") + t.name;
@@ -54,8 +71,11 @@ window.JobForms = (function () {
     try {
       const schema = await Api.get("/api/connections/" + conn.id + "/schema");
       const current = select.value;
-      const options = schema.tables.map((t, i) => h("option", { value: String(i), "data-schema": t.schema || "", "data-name": t.name, text: tableLabel(t) }));
-      select.replaceChildren(...(allowEmpty ? [] : [h("option", { value: "", text: "Choose a table" })]), ...options);
+      const options = schema.tables.map((t, i) =>
+        h("option", { value: String(i), "data-schema": t.schema || "", "data-name": t.name, text: tableLabel(t) }),
+      );
+      const prompt = allowEmpty ? [] : [h("option", { value: "", text: "Choose a table" })];
+      select.replaceChildren(...prompt, ...options);
       if (current) select.value = current;
       note.textContent = schema.totalTables + " tables in the cached schema";
     } catch (err) {
@@ -66,7 +86,8 @@ window.JobForms = (function () {
 
   function importForm(conn) {
     const id = "import-" + conn.id;
-    const file = h("input", { id: id + "-file", name: "file", type: "file", required: true, accept: ".csv,.json,.ndjson,.jsonl,text/csv,application/json" });
+    const accept = ".csv,.json,.ndjson,.jsonl,text/csv,application/json";
+    const file = h("input", { id: id + "-file", name: "file", type: "file", required: true, accept });
     const table = h("select", { id: id + "-table", name: "table", required: true });
     const note = h("p", { class: "hint", role: "status" });
     const form = h("form", { class: "job-form import-form" },
@@ -101,10 +122,12 @@ window.JobForms = (function () {
       payload: {
         connectionId: conn.id,
         includeData: withData.checked,
-        tables: withData.checked ? Array.from(tables.selectedOptions, (o) => (o.dataset.schema ? o.dataset.schema + "." : "") + o.dataset.name) : [],
+        tables: withData.checked ? Array.from(tables.selectedOptions, qualifiedName) : [],
       },
     }));
   }
+
+  const qualifiedName = (option) => (option.dataset.schema ? option.dataset.schema + "." : "") + option.dataset.name;
 
   function section(name, title, form) {
     const details = h("details", { class: "job-start", "data-form": name }, h("summary", { text: title }), form);
@@ -127,7 +150,10 @@ window.JobForms = (function () {
     if (!user || user.role !== "admin") allUsers.closest(".field").remove();
     onSubmit(form, async () => ({
       type: "analytics-report",
-      payload: { days: parseInt(form.querySelector("#report-days").value, 10), allUsers: Boolean(allUsers && allUsers.isConnected && allUsers.checked) },
+      payload: {
+        days: parseInt(form.querySelector("#report-days").value, 10),
+        allUsers: Boolean(allUsers.isConnected && allUsers.checked),
+      },
     }));
   }
 

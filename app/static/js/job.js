@@ -17,10 +17,12 @@
     return text;
   }
 
+  const checkpoint = (p) => (p.total ? p.percentage + "% " : "") + (p.message || "");
+
   // The job's history from the API (GET /api/jobs/:id/history): attempts, checkpoints, errors.
   const KIND = {
     started: ["active", (e) => "Attempt " + e.attempt + " started"],
-    progress: ["active", (e) => (e.progress && e.progress.total ? e.progress.percentage + "% " : "") + ((e.progress && e.progress.message) || "")],
+    progress: ["active", (e) => checkpoint(e.progress || {})],
     retrying: ["failed", (e) => "Attempt " + e.attempt + " failed, another is due"],
     completed: ["completed", () => "Completed"],
     failed: ["failed", (e) => "Attempt " + e.attempt + " failed for good"],
@@ -56,7 +58,8 @@
   async function loadFiles() {
     const list = document.getElementById("job-files");
     if (job.status !== "completed") {
-      list.replaceChildren(h("li", { text: job.status === "failed" || job.status === "cancelled" ? "None: the job did not complete." : "Once the job completes." }));
+      const ended = job.status === "failed" || job.status === "cancelled";
+      list.replaceChildren(h("li", { text: ended ? "None: the job did not complete." : "Once the job completes." }));
       return;
     }
     try {
@@ -68,8 +71,8 @@
   }
 
   function fileItem(file) {
-    const download = () =>
-      Api.download("/api/jobs/" + id + "/artifact?artifactId=" + encodeURIComponent(file.id), file.filename).catch((err) => showError(err.message));
+    const path = "/api/jobs/" + id + "/artifact?artifactId=" + encodeURIComponent(file.id);
+    const download = () => Api.download(path, file.filename).catch((err) => showError(err.message));
     return h("li", { "data-artifact-id": file.id },
       h("button", { type: "button", class: "download", onclick: download, text: "Download " + file.filename }),
       " ", h("span", { class: "hint", text: file.contentType + ", " + Jobs.formatBytes(file.sizeBytes) }));

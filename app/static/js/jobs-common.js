@@ -59,12 +59,12 @@ window.Jobs = (function () {
       "table",
       { class: "rejected" },
       h("caption", { text: "Rejected rows: " + total.toLocaleString() + (total > shown ? " (the first " + shown + " shown)" : "") }),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Line" }), h("th", { scope: "col", text: "Column" }), h("th", { scope: "col", text: "Why" }))),
+      h("thead", {}, h("tr", {}, ["Line", "Column", "Why"].map((name) => h("th", { scope: "col", text: name })))),
       h(
         "tbody",
         {},
         result.rejectedRows.map((row) =>
-          h("tr", { "data-line": row.line }, h("td", { text: String(row.line) }), h("td", { text: row.column || "—" }), h("td", { text: row.error })),
+          h("tr", { "data-line": row.line }, [String(row.line), row.column || "—", row.error].map((text) => h("td", { text }))),
         ),
       ),
     );
@@ -113,5 +113,16 @@ window.Jobs = (function () {
     ["job:status", "job:completed", "job:failed"].forEach((event) => Live.on(event, (data) => fn(event, data)));
   }
 
-  return { FINAL, progressBar, statusBadge, actionButtons, downloadButtons, rejectedRows, formatBytes, apply, onEvents, percentage };
+  return {
+    FINAL,
+    progressBar,
+    statusBadge,
+    actionButtons,
+    downloadButtons,
+    rejectedRows,
+    formatBytes,
+    apply,
+    onEvents,
+    percentage,
+  };
 })();

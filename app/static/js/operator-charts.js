@@ -14,7 +14,8 @@ window.OperatorCharts = (function () {
   const charts = {};
   let last = null;
 
-  const seconds = (value) => (value === null || value === undefined ? "—" : value < 10 ? value.toFixed(2) + " s" : value.toFixed(1) + " s");
+  const seconds = (value) => (value === null || value === undefined ? "—" : value.toFixed(value < 10 ? 2 : 1) + " s");
+  const cells = (values) => values.map((text) => h("td", { text: String(text) }));
   const epoch = (iso) => Date.parse(iso) / 1000;
   const available = () => typeof window.uPlot === "function";
 
@@ -25,8 +26,8 @@ window.OperatorCharts = (function () {
 
   function renderRunTimeTable(stats) {
     const rows = stats.runTimeByType.map((r) =>
-      h("tr", { "data-type": r.type }, h("td", { text: r.type }), h("td", { text: String(r.count) }), h("td", { text: seconds(r.avgSeconds) }),
-        h("td", { text: seconds(r.p50Seconds) }), h("td", { text: seconds(r.p95Seconds) }), h("td", { text: seconds(r.maxSeconds) })));
+      h("tr", { "data-type": r.type },
+        cells([r.type, r.count, seconds(r.avgSeconds), seconds(r.p50Seconds), seconds(r.p95Seconds), seconds(r.maxSeconds)])));
     const empty = h("tr", {}, h("td", { colspan: 6, text: "No job completed in this window." }));
     document.querySelector("#runtime-table tbody").replaceChildren(...(rows.length ? rows : [empty]));
   }
@@ -34,8 +35,7 @@ window.OperatorCharts = (function () {
   function renderMinutesTable(stats) {
     const busy = stats.perMinute.filter((m) => m.completed + m.failed + m.cancelled > 0).reverse().slice(0, 100);
     document.querySelector("#minutes-table tbody").replaceChildren(
-      ...busy.map((m) => h("tr", {}, h("td", { text: new Date(m.minute).toLocaleString() }), h("td", { text: String(m.completed) }),
-        h("td", { text: String(m.failed) }), h("td", { text: String(m.cancelled) }))),
+      ...busy.map((m) => h("tr", {}, cells([new Date(m.minute).toLocaleString(), m.completed, m.failed, m.cancelled]))),
     );
   }
 
@@ -56,18 +56,40 @@ window.OperatorCharts = (function () {
   function drawThroughput(stats) {
     const data = [stats.perMinute.map((m) => epoch(m.minute))].concat(OUTCOMES.map((o) => stats.perMinute.map((m) => m[o.key])));
     const series = [{ label: "Minute" }].concat(
-      OUTCOMES.map((o) => ({ label: o.label, stroke: o.stroke, fill: o.fill, dash: o.dash, width: 1.5, paths: window.uPlot.paths.stepped({ align: 1 }), points: { show: false } })),
+      OUTCOMES.map((o) => ({
+        label: o.label,
+        stroke: o.stroke,
+        fill: o.fill,
+        dash: o.dash,
+        width: 1.5,
+        paths: window.uPlot.paths.stepped({ align: 1 }),
+        points: { show: false },
+      })),
     );
-    draw("throughput", { series, axes: [{}, { label: "jobs / minute", size: 60 }], scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } } }, data, totalsText(stats));
+    const options = {
+      series,
+      axes: [{}, { label: "jobs / minute", size: 60 }],
+      scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+    };
+    draw("throughput", options, data, totalsText(stats));
   }
 
   function drawRunTime(stats) {
     const buckets = [...new Set(stats.runTimeSeries.map((r) => r.bucket))].sort();
     const types = [...new Set(stats.runTimeSeries.map((r) => r.type))].sort();
     const at = new Map(stats.runTimeSeries.map((r) => [r.type + "|" + r.bucket, r.p50Seconds]));
-    const data = [buckets.map(epoch)].concat(types.map((t) => buckets.map((b) => (at.has(t + "|" + b) ? at.get(t + "|" + b) : null))));
+    const column = (t) => buckets.map((b) => (at.has(t + "|" + b) ? at.get(t + "|" + b) : null));
+    const data = [buckets.map(epoch)].concat(types.map(column));
     const series = [{ label: "Time" }].concat(
-      types.map((t, i) => ({ label: t, stroke: TYPE_COLOURS[i % TYPE_COLOURS.length], width: 1.5, dash: i % 2 ? [5, 3] : [], spanGaps: true, points: { show: true, size: 4 }, value: (u, v) => seconds(v) })),
+      types.map((t, i) => ({
+        label: t,
+        stroke: TYPE_COLOURS[i % TYPE_COLOURS.length],
+        width: 1.5,
+        dash: i % 2 ? [5, 3] : [],
+        spanGaps: true,
+        points: { show: true, size: 4 },
+        value: (u, v) => seconds(v),
+      })),
     );
     const summary = types.length ? "Median run time of " + types.join(", ") : "No job completed in this window";
     const now = Date.now() / 1000;

@@ -51,7 +51,13 @@
       h("td", { text: String(letter.attempts) }),
       h("td", { text: time(letter.createdAt) }),
       h("td", {}, shortId(letter.userId)),
-      h("td", {}, h("button", { type: "button", class: "redrive", "aria-label": "Redrive the " + letter.jobType + " job " + letter.jobId.slice(0, 8), onclick: () => redrive(letter), text: "Redrive" })));
+      h("td", {}, h("button", {
+        type: "button",
+        class: "redrive",
+        "aria-label": "Redrive the " + letter.jobType + " job " + letter.jobId.slice(0, 8),
+        onclick: () => redrive(letter),
+        text: "Redrive",
+      })));
   }
 
   async function loadDead() {
