@@ -23,6 +23,10 @@ class AdminJobSchema(JobSchema):
     userId = fields.String()
 
 
+class AdminJobListArgsSchema(JobListArgsSchema):
+    userId = fields.UUID(metadata={"description": "Only this user's jobs"})
+
+
 class DeadLetterSchema(Schema):
     id = fields.String()
     jobId = fields.String()
@@ -46,11 +50,11 @@ class AuditEntrySchema(Schema):
 
 @blp.route("/jobs", methods=["GET"])
 @admin_required
-@blp.arguments(JobListArgsSchema, location="query")
+@blp.arguments(AdminJobListArgsSchema, location="query")
 @blp.response(200, page_schema(AdminJobSchema, "AdminJobPage"))
 @blp.alt_response(403, schema=ErrorSchema)
 def all_jobs(args):
-    rows, total = jobs.list_jobs(args["page"], args["limit"], None, args.get("status"), args.get("type"))
+    rows, total = jobs.list_jobs(args["page"], args["limit"], args.get("userId"), args.get("status"), args.get("type"))
     items = [{**serialize_job(job), "userId": str(job.user_id)} for job in rows]
     return paginated(items, args["page"], args["limit"], total)
 

@@ -85,7 +85,7 @@ def dead_export(client, user, worker, shop_db):
     return {"job": job, "headers": headers, "db": shop_db}
 
 
-def test_operator_page(browser, site, client, admin, day_of_history, dead_export):
+def test_operator_page(browser, site, client, user, admin, day_of_history, dead_export):
     errors: list[str] = []
     page = new_page(browser, errors)
     job_id = dead_export["job"]["id"]
@@ -148,6 +148,20 @@ def test_operator_page(browser, site, client, admin, day_of_history, dead_export
             arg=job_id,
         )
         assert page.locator('#admin-jobs tbody tr:not([data-status="completed"])').count() == 0
+
+        # One user's jobs: the user's id in a row narrows the list to them, until cleared.
+        page.select_option("#admin-filter-type", "")
+        page.select_option("#admin-filter-status", "")
+        page.click(f'#admin-jobs tr[data-job-id="{job_id}"] button.user-filter')
+        page.wait_for_selector("#admin-filter-user", state="visible")
+        only_theirs = """(id) => {
+            const rows = [...document.querySelectorAll('#admin-jobs tbody tr')];
+            return rows.length === 2 && rows.every((r) => r.dataset.userId === id);
+        }"""
+        page.wait_for_function(only_theirs, arg=user["id"])
+        page.click("#admin-filter-user button")
+        page.wait_for_selector("#admin-filter-user", state="hidden")
+        page.wait_for_function("() => document.querySelectorAll('#admin-jobs tbody tr').length === 10")
         assert not errors, errors
     finally:
         page.context.close()

@@ -87,12 +87,28 @@
   // Every user's jobs
   const statusSel = document.getElementById("admin-filter-status");
   const typeSel = document.getElementById("admin-filter-type");
+  const userFilter = document.getElementById("admin-filter-user");
+  let userId = "";
+
+  function filterByUser(id) {
+    userId = id;
+    userFilter.hidden = !id;
+    userFilter.querySelector("code").textContent = id ? id.slice(0, 8) : "";
+    jobsPager.first();
+  }
+  userFilter.querySelector("button").addEventListener("click", () => filterByUser(""));
+
+  function userButton(id) {
+    const label = "Show only the jobs of user " + id.slice(0, 8);
+    const attrs = { type: "button", class: "link user-filter", title: label, "aria-label": label, onclick: () => filterByUser(id) };
+    return h("button", attrs, h("code", { text: id.slice(0, 8) }));
+  }
 
   function jobRow(job) {
-    return h("tr", { "data-job-id": job.id, "data-status": job.status },
+    return h("tr", { "data-job-id": job.id, "data-status": job.status, "data-user-id": job.userId },
       h("td", { text: job.type }),
       h("td", {}, Jobs.statusBadge(job)),
-      h("td", {}, shortId(job.userId)),
+      h("td", {}, userButton(job.userId)),
       h("td", { text: job.attempts + " / " + job.maxAttempts }),
       h("td", { text: time(job.createdAt) }),
       h("td", { class: "error", text: job.error || "" }));
@@ -102,6 +118,7 @@
     const query = new URLSearchParams({ page, limit: LIMIT });
     if (statusSel.value) query.set("status", statusSel.value);
     if (typeSel.value) query.set("type", typeSel.value);
+    if (userId) query.set("userId", userId);
     const result = await Api.get("/api/admin/jobs?" + query);
     if (current()) body("admin-jobs").replaceChildren(...result.data.map(jobRow));
     return result.pagination;
