@@ -5,7 +5,9 @@ so a duplicate delivery, a stale worker or a cancellation that raced it changes 
 `UPDATE ... WHERE status = ...`. None means the guard did not match.
 
 Transitions leave their transaction open: the caller adds what the transition announces
-(notifications) and commits both at once; what was staged is pushed after that commit.
+(notifications) and commits both at once; what was staged is pushed after that commit. Each
+transition that matched adds its row to the job's history (job_events) in that same transaction,
+so an event exists exactly when its transition does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from enum import StrEnum
 from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
+from app.jobs import history
 from app.models import DeadLetter, Job
+from app.models.job_event import EventKind
 
 MAX_BACKOFF_SECONDS = 3600
 LOST_WORKER_ERROR = "The worker running this job stopped responding"
@@ -60,7 +64,7 @@ def current_attempt(job_id: uuid.UUID, attempt: int):
 def claim(job_id: uuid.UUID, worker: str) -> Job | None:
     """queued (and due) -> active, counting an attempt. A job whose worker died is the recovery
     sweep's (`recover`), never taken over here."""
-    return update_returning(
+    claimed = update_returning(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due())
         .values(
@@ -73,13 +77,17 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
             error=None,
         )
     )
+    return _recorded(claimed, EventKind.STARTED)
 
 
-def save_progress(job_id: uuid.UUID, attempt: int, progress: dict) -> bool:
-    """Record progress (committed at once); False means the attempt is no longer current."""
+def save_progress(job_id: uuid.UUID, attempt: int, progress: dict, remember: bool = False) -> bool:
+    """Record progress (committed at once; with `remember`, as a history checkpoint too); False
+    means the attempt is no longer current."""
     done = db.session.execute(
         update(Job).where(current_attempt(job_id, attempt)).values(progress=progress, heartbeat_at=func.now())
     ).rowcount
+    if done and remember:
+        history.stage_progress(job_id, attempt, progress)
     db.session.commit()
     return bool(done)
 
@@ -98,7 +106,7 @@ def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | Non
     values = {"status": JobStatus.COMPLETED, "result": result, "completed_at": func.now(), "error": None}
     if progress is not None:
         values["progress"] = progress
-    return _finish_attempt(job_id, attempt, values)
+    return _recorded(_finish_attempt(job_id, attempt, values), EventKind.COMPLETED)
 
 
 def backoff_seconds(job: Job) -> float:
@@ -126,7 +134,7 @@ def retry_later(job_id: uuid.UUID, attempt: int, error: str, due: datetime | Non
         "next_attempt_at": due,
         "enqueued_at": None,
     }
-    return _finish_attempt(job_id, attempt, values)
+    return _recorded(_finish_attempt(job_id, attempt, values), EventKind.RETRYING)
 
 
 def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | None = None) -> Job | None:
@@ -137,7 +145,7 @@ def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | 
     failed = _finish_attempt(job_id, attempt, values)
     if failed is not None:
         db.session.add(dead_letter(failed))
-    return failed
+    return _recorded(failed, EventKind.FAILED)
 
 
 def dead_letter(job: Job) -> DeadLetter:
@@ -149,13 +157,21 @@ def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict) -> Job | None
     return update_returning(update(Job).where(current_attempt(job_id, attempt)).values(**values))
 
 
+def _recorded(job: Job | None, kind: EventKind) -> Job | None:
+    """The job a transition returned, its history event added when the transition matched."""
+    if job is not None:
+        history.stage(job, kind)
+    return job
+
+
 def cancel(job_id: uuid.UUID) -> Job | None:
     """queued or active -> cancelled; a running attempt sees it at its next checkpoint."""
-    return update_returning(
+    cancelled = update_returning(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(WAITING))
         .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None)
     )
+    return _recorded(cancelled, EventKind.CANCELLED)
 
 
 def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
@@ -186,7 +202,7 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
             .where(DeadLetter.job_id == job_id, DeadLetter.redriven_at.is_(None))
             .values(redriven_at=now, redriven_by=actor_id)
         )
-    return job
+    return _recorded(job, EventKind.REQUEUED)
 
 
 def lost_attempts(heartbeat_timeout: timedelta) -> list[tuple[uuid.UUID, int]]:

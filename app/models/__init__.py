@@ -4,6 +4,7 @@ from app.models.artifact import Artifact
 from app.models.audit import AuditEntry
 from app.models.connection import Connection, SchemaCache
 from app.models.job import DeadLetter, IdempotencyKey, Job, JobExecution
+from app.models.job_event import JobEvent
 from app.models.notification import EmailDelivery, Notification
 from app.models.user import NotificationPreference, User
 
@@ -15,6 +16,7 @@ __all__ = [
     "EmailDelivery",
     "IdempotencyKey",
     "Job",
+    "JobEvent",
     "JobExecution",
     "Notification",
     "NotificationPreference",

@@ -200,7 +200,8 @@ def test_cancel_queued_job_then_409_on_second_cancel(client, user):
 
 
 def test_retry_only_failed_or_cancelled(client, user):
-    job_id = create_job(client, user["headers"]).get_json()["id"]
+    # Delayed: a worker started by an earlier test must not finish it before the cancel.
+    job_id = create_job(client, user["headers"], options={"startAfter": 3600}).get_json()["id"]
     queued_retry = client.post(f"/api/jobs/{job_id}/retry", headers=user["headers"])
     assert queued_retry.status_code == 409
     client.delete(f"/api/jobs/{job_id}", headers=user["headers"])
@@ -210,7 +211,7 @@ def test_retry_only_failed_or_cancelled(client, user):
 
 
 def test_audit_log_records_who_did_what(client, user, admin):
-    job_id = create_job(client, user["headers"]).get_json()["id"]
+    job_id = create_job(client, user["headers"], options={"startAfter": 3600}).get_json()["id"]
     client.delete(f"/api/jobs/{job_id}", headers=user["headers"])
     client.post(f"/api/jobs/{job_id}/retry", headers=user["headers"])
     entries = client.get("/api/admin/audit-log?limit=100", headers=admin["headers"]).get_json()["data"]
