@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+from sqlalchemy import func, update
+
+from app.extensions import db
+from app.jobs import state, sweeps
+from app.models import Job
 from tests.support.api import create_job, wait_for_job
 
 
@@ -41,6 +47,30 @@ def test_cancel_and_retry_are_in_the_history(client, user):
         ("cancelled", 0),
         ("requeued", 0),
     ]
+    client.delete(f"/api/jobs/{created['id']}", headers=user["headers"])
+
+
+def _lose_the_worker(job_id: str) -> None:
+    """Claim the (delayed) job as a worker would, then let its heartbeat go stale as if that
+    worker had died; one transaction, so no running worker or beat can take the job in between."""
+    db.session.execute(update(Job).where(Job.id == uuid.UUID(job_id)).values(next_attempt_at=None))
+    assert state.claim(uuid.UUID(job_id), "lost-worker") is not None
+    db.session.execute(
+        update(Job).where(Job.id == uuid.UUID(job_id)).values(heartbeat_at=func.now() - func.make_interval(0, 0, 0, 1))
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize(("retry_limit", "outcome"), [(1, "retrying"), (0, "failed")])
+def test_a_lost_worker_recovered_by_the_sweep_is_in_the_history(ctx, client, user, retry_limit, outcome):
+    options = {"startAfter": 3600, "retryLimit": retry_limit}
+    created = create_job(client, user["headers"], payload={}, options=options).get_json()
+    _lose_the_worker(created["id"])
+    assert sweeps.recover_lost_jobs() >= 1
+
+    events = history(client, user["headers"], created["id"])
+    assert [(e["kind"], e["attempt"]) for e in events][:2] == [("started", 1), (outcome, 1)]
+    assert events[1]["error"] == state.LOST_WORKER_ERROR
     client.delete(f"/api/jobs/{created['id']}", headers=user["headers"])
 
 
