@@ -164,6 +164,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "JOB_CANCEL_GRACE_SECONDS": lambda: _float("JOB_CANCEL_GRACE_SECONDS", 4.0),
         "JOB_STALE_ENQUEUE_SECONDS": lambda: _int("JOB_STALE_ENQUEUE_SECONDS", 600, minimum=1),
         "JOB_SWEEP_INTERVAL": lambda: _float("JOB_SWEEP_INTERVAL", 2.0),
+        "WORKER_STALL_SECONDS": lambda: _float("WORKER_STALL_SECONDS", 120.0),
         "JOB_RETENTION_DAYS": lambda: _int("JOB_RETENTION_DAYS", 30, minimum=1),
         "NOTIFICATION_RETENTION_DAYS": lambda: _int("NOTIFICATION_RETENTION_DAYS", 90, minimum=1),
         "EMAIL_NOTIFICATIONS_ENABLED": lambda: _bool("EMAIL_NOTIFICATIONS_ENABLED", True),

@@ -30,7 +30,7 @@ def _attempt(delivery_id: uuid.UUID, retries_so_far: int, title=None, message=No
     try:
         return email.deliver(delivery_id, title, message, data or {})
     except Exception as exc:
-        error = email.describe_error(exc)
+        error = email.describe_delivery_error(exc)
         max_retries, first_delay = email.retry_policy()
         if email.is_transient(exc) and retries_so_far < max_retries:
             email.record_retry(delivery_id, error)

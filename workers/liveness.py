@@ -18,6 +18,7 @@ from celery.signals import task_received, worker_ready, worker_shutting_down
 from celery.worker import state as worker_state
 
 from app.jobs.sweeps import broker_backlog
+from app.platform import runtime
 from app.platform.health import WORKER_KEY_PREFIX
 from app.platform.redis_client import get_redis
 from workers.celery_app import flask_app
@@ -26,16 +27,13 @@ log = logging.getLogger(__name__)
 
 BEAT_SECONDS = 5
 TTL_SECONDS = 20
-STALL_SECONDS = float(os.environ.get("WORKER_STALL_SECONDS", "120"))
 
-_last_received = time.monotonic()
 _stop = threading.Event()
 
 
 @task_received.connect
 def _note_received(**_):
-    global _last_received
-    _last_received = time.monotonic()
+    runtime.current().last_task_received = time.monotonic()
 
 
 @worker_ready.connect
@@ -51,18 +49,19 @@ def _shutdown(**_):
 def _run(consumer) -> None:
     hostname = consumer.hostname
     concurrency = consumer.controller.concurrency if getattr(consumer, "controller", None) else 1
+    stall_seconds = flask_app.config["WORKER_STALL_SECONDS"]
     with flask_app.app_context():
         while not _stop.wait(BEAT_SECONDS):
             try:
                 get_redis().set(WORKER_KEY_PREFIX + hostname, str(int(time.time())), ex=TTL_SECONDS)
-                if _stalled(concurrency, broker_backlog()):
-                    log.error("free slots, jobs waiting, nothing consumed for %ss: restarting", STALL_SECONDS)
+                if _stalled(concurrency, broker_backlog(), stall_seconds):
+                    log.error("free slots, jobs waiting, nothing consumed for %ss: restarting", stall_seconds)
                     os._exit(75)
             except Exception as exc:  # Redis down: nothing to report now; the broker reconnects itself
                 log.warning("liveness beat failed: %s", type(exc).__name__)
 
 
-def _stalled(concurrency: int, backlog: int) -> bool:
+def _stalled(concurrency: int, backlog: int, stall_seconds: float) -> bool:
     busy = len(worker_state.active_requests) + len(worker_state.reserved_requests)
-    idle_for = time.monotonic() - _last_received
-    return backlog > 0 and busy < concurrency and idle_for > STALL_SECONDS
+    idle_for = time.monotonic() - runtime.current().last_task_received
+    return backlog > 0 and busy < concurrency and idle_for > stall_seconds

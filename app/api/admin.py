@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 from flask_jwt_extended import current_user
-from marshmallow import Schema, fields
 
 from app.api.blueprint import Blueprint
 from app.api.security import admin_required
@@ -15,40 +14,12 @@ from app.jobs import service as jobs
 from app.jobs import stats as job_stats
 from app.jobs.announcements import serialize_job
 from app.platform import audit
+from app.schemas.admin import AdminJobListArgsSchema, AdminJobSchema, AuditEntrySchema, DeadLetterSchema
 from app.schemas.common import ErrorSchema, PaginationArgsSchema, page_schema, paginated
-from app.schemas.jobs import JobListArgsSchema, JobSchema, RetryResponseSchema
+from app.schemas.jobs import RetryResponseSchema
 from app.schemas.stats import JobStatsArgsSchema, JobStatsSchema
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
-
-
-class AdminJobSchema(JobSchema):
-    userId = fields.String()
-
-
-class AdminJobListArgsSchema(JobListArgsSchema):
-    userId = fields.UUID(metadata={"description": "Only this user's jobs"})
-
-
-class DeadLetterSchema(Schema):
-    id = fields.String()
-    jobId = fields.String()
-    userId = fields.String()
-    jobType = fields.String()
-    error = fields.String(allow_none=True)
-    attempts = fields.Integer()
-    createdAt = fields.String()
-    redrivenAt = fields.String(allow_none=True)
-
-
-class AuditEntrySchema(Schema):
-    id = fields.Integer()
-    actorId = fields.String(allow_none=True)
-    action = fields.String()
-    targetType = fields.String()
-    targetId = fields.String()
-    details = fields.Dict()
-    createdAt = fields.String()
 
 
 @blp.route("/jobs", methods=["GET"])
@@ -69,7 +40,7 @@ def all_jobs(args):
 @blp.alt_response(403, schema=ErrorSchema)
 def dead_letters(args):
     rows, total = admin.list_dead_letters(args["page"], args["limit"])
-    return paginated([admin.serialize_dead_letter(d) for d in rows], args["page"], args["limit"], total)
+    return paginated(rows, args["page"], args["limit"], total)
 
 
 @blp.route("/dead-letter/<uuid:dead_letter_id>/redrive", methods=["POST"])
@@ -79,8 +50,7 @@ def dead_letters(args):
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 def redrive(dead_letter_id: uuid.UUID):
-    job = admin.redrive(current_user.id, dead_letter_id)
-    return {"id": str(job.id), "status": job.status}
+    return admin.redrive(current_user.id, dead_letter_id)
 
 
 @blp.route("/audit-log", methods=["GET"])
@@ -90,7 +60,7 @@ def redrive(dead_letter_id: uuid.UUID):
 @blp.alt_response(403, schema=ErrorSchema)
 def audit_log(args):
     rows, total = audit.list_audit_log(args["page"], args["limit"])
-    return paginated([audit.serialize(e) for e in rows], args["page"], args["limit"], total)
+    return paginated(rows, args["page"], args["limit"], total)
 
 
 @blp.route("/stats/jobs", methods=["GET"])

@@ -6,7 +6,7 @@ import sqlite3
 import time
 import uuid
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -18,6 +18,7 @@ from app.jobs.errors import JobError, describe_error
 from app.models import Connection, SchemaCache
 from app.models.base import iso
 from app.platform import audit
+from app.platform.pagination import fetch_page
 
 CONNECT_TIMEOUT_SECONDS = 10
 _INSTANCE_FINGERPRINT = text("SELECT current_database(), pg_postmaster_start_time(), current_setting('port')")
@@ -47,11 +48,7 @@ def get_connection(user_id: uuid.UUID, connection_id: uuid.UUID) -> Connection:
 
 def list_connections(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[Connection], int]:
     query = select(Connection).where(Connection.user_id == user_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Connection.created_at.desc(), Connection.id.desc()).offset((page - 1) * limit).limit(limit)
-    ).all()
-    return list(rows), total
+    return fetch_page(query, page, limit, Connection.created_at.desc(), Connection.id.desc())
 
 
 def delete_connection(user_id: uuid.UUID, connection_id: uuid.UUID) -> None:

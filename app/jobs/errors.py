@@ -7,6 +7,8 @@ import re
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import exc as sa_exc
 
+from app.platform.redaction import redact_text
+
 RETRYABLE = "retryable"
 PERMANENT = "permanent"
 
@@ -32,7 +34,6 @@ _PERMANENT_PATTERNS = re.compile(
     r"unable to open database file|no password supplied|not allowed",
     re.IGNORECASE,
 )
-_URL_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]+:)\S+@")
 
 
 def classify(exc: BaseException) -> str:
@@ -57,4 +58,4 @@ def describe_error(exc: BaseException) -> str:
     else:
         text = str(exc) or type(exc).__name__
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return _URL_CREDENTIALS.sub(r"\1***@", first_line)[:500]
+    return redact_text(first_line)[:500]

@@ -12,7 +12,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound
@@ -24,6 +24,7 @@ from app.jobs.options import JobRequest, validate_job_request
 from app.jobs.state import JobStatus
 from app.models import IdempotencyKey, Job
 from app.platform import audit
+from app.platform.pagination import fetch_page
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -137,11 +138,7 @@ def list_jobs(
         query = query.where(Job.status.in_(statuses))
     if types:
         query = query.where(Job.type.in_(types))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Job.created_at.desc(), Job.id.desc()).offset((page - 1) * limit).limit(limit)
-    ).all()
-    return list(rows), total
+    return fetch_page(query, page, limit, Job.created_at.desc(), Job.id.desc())
 
 
 def cancel_job(

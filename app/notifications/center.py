@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Notification, NotificationPreference
 from app.models.base import iso
 from app.platform import metrics
+from app.platform.pagination import offset
 
 
 def _owned(user_id: uuid.UUID, unread_only: bool = False) -> list:
@@ -45,7 +46,7 @@ def page_statement(user_id: uuid.UUID, page: int, limit: int, unread_only: bool 
         select(Notification.id)
         .where(*_owned(user_id, unread_only))
         .order_by(*_newest_first())
-        .offset((page - 1) * limit)
+        .offset(offset(page, limit))
         .limit(limit)
         .scalar_subquery()
     )

@@ -15,7 +15,6 @@ Every delivery is a row in `email_deliveries` whose status tells its fate:
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import ssl
 import uuid
@@ -193,7 +192,7 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError | OperationalError | InterfaceError)
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_delivery_error(exc: BaseException) -> str:
     """One line for the delivery row and the logs; never the SMTP_URL (smtplib does not print it)."""
     if isinstance(exc, smtplib.SMTPResponseException):
         detail = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
@@ -233,25 +232,11 @@ def _record(delivery_id: uuid.UUID, status: str, error: str) -> None:
 
 
 def retry_policy() -> tuple[int, float]:
-    """(retries after the first attempt, first delay in seconds), doubling up to MAX_RETRY_DELAY.
-
-    EMAIL_MAX_RETRIES (default 5) and EMAIL_RETRY_DELAY_SECONDS (default 5) come from the app's
-    config when app/config.py reads them, else straight from the environment."""
-    return int(_setting("EMAIL_MAX_RETRIES", 5)), float(_setting("EMAIL_RETRY_DELAY_SECONDS", 5))
+    """(retries after the first attempt, first delay in seconds), doubling up to MAX_RETRY_DELAY:
+    EMAIL_MAX_RETRIES and EMAIL_RETRY_DELAY_SECONDS."""
+    config = current_app.config
+    return int(config["EMAIL_MAX_RETRIES"]), float(config["EMAIL_RETRY_DELAY_SECONDS"])
 
 
 def retry_delay(retries_so_far: int, first_delay: float) -> float:
     return min(MAX_RETRY_DELAY, first_delay * 2**retries_so_far)
-
-
-def _setting(name: str, default: float) -> float:
-    value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(name, "").strip() or default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number") from None
-    if number < 0:
-        raise ValueError(f"{name} must be >= 0")
-    return number

@@ -12,46 +12,39 @@ With `EMAIL_BATCH_SECONDS=0` every email is handed over on its own, at once.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 
 from flask import current_app
 
+from app.platform import runtime
 from app.platform.background import start_once_per_process
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 100  # ids per task: a batch is sent early once this many are waiting
 
-_pending: list[str] = []
-_oldest = 0.0  # when the first id now waiting arrived
-_interval = 0.0
-_lock = threading.Lock()
-_arrived = threading.Condition(_lock)  # the sender sleeps on it while nothing waits
-_celery = None  # this process's Celery app, taken in an app context for the background sender
-
 
 def queue(delivery_id: uuid.UUID, title: str, message: str, data: dict) -> None:
     """Hand one recorded email over (now, or with the next batch). Never raises."""
-    global _celery, _interval, _oldest
+    state = runtime.current()
     interval = current_app.config.get("EMAIL_BATCH_SECONDS", 0)
     try:
         if interval <= 0:
             args = [str(delivery_id), title, message, data]
             current_app.extensions["celery"].send_task("notifications.send_email", args=args, queue="email")
             return
-        _celery = current_app.extensions["celery"]
+        state.outbox_celery = current_app.extensions["celery"]
     except Exception as exc:  # the delivery row stays `pending`; the sweep re-sends it
         log.warning("email %s not queued now (%s); the sweep will retry", delivery_id, type(exc).__name__)
         return
-    with _lock:
-        if not _pending:
-            _oldest = time.monotonic()
-        _pending.append(str(delivery_id))
-        _interval = interval
-        full = len(_pending) >= BATCH_MAX
-        _arrived.notify()
+    with state.outbox_lock:
+        if not state.outbox_pending:
+            state.outbox_oldest = time.monotonic()
+        state.outbox_pending.append(str(delivery_id))
+        state.outbox_interval = interval
+        full = len(state.outbox_pending) >= BATCH_MAX
+        state.outbox_arrived.notify()
     if full:
         flush()
     else:
@@ -60,29 +53,30 @@ def queue(delivery_id: uuid.UUID, title: str, message: str, data: dict) -> None:
 
 def flush() -> int:
     """Send what is waiting as one task; returns how many emails it carried."""
-    global _oldest
-    with _lock:
-        batch = _pending[:BATCH_MAX]
-        del _pending[: len(batch)]
-        _oldest = time.monotonic()
+    state = runtime.current()
+    with state.outbox_lock:
+        batch = state.outbox_pending[:BATCH_MAX]
+        del state.outbox_pending[: len(batch)]
+        state.outbox_oldest = time.monotonic()
     if not batch:
         return 0
     try:
-        _celery.send_task("notifications.send_emails", args=[batch], queue="email")
+        state.outbox_celery.send_task("notifications.send_emails", args=[batch], queue="email")
     except Exception as exc:
         log.warning("%d emails not queued now (%s); the sweep will retry", len(batch), type(exc).__name__)
     return len(batch)
 
 
 def _send_when_due() -> None:
-    """Asleep while nothing waits; sends once the oldest waiting email is `_interval` old."""
+    """Asleep while nothing waits; sends once the oldest waiting email is the interval old."""
+    state = runtime.current()
     while True:
-        with _lock:
-            while not _pending:
-                _arrived.wait()
-            remaining = _oldest + _interval - time.monotonic()
+        with state.outbox_lock:
+            while not state.outbox_pending:
+                state.outbox_arrived.wait()
+            remaining = state.outbox_oldest + state.outbox_interval - time.monotonic()
             if remaining > 0:
-                _arrived.wait(remaining)  # an arrival wakes it early: the interval may have changed
+                state.outbox_arrived.wait(remaining)  # an arrival wakes it early: the interval may have changed
                 continue
         while flush() == BATCH_MAX:
             pass

@@ -5,12 +5,10 @@ preferences enable. In-app: a committed row, then a `notification` event. Email:
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import current_app, g
 from sqlalchemy import select
@@ -21,6 +19,7 @@ from app.models import EmailDelivery, Notification, NotificationPreference, User
 from app.models.base import iso
 from app.notifications import outbox as email_outbox
 from app.platform import metrics, realtime
+from app.platform.redaction import redact
 from app.platform.unit_of_work import on_commit
 
 log = logging.getLogger(__name__)
@@ -41,12 +40,6 @@ PREFERENCE_TYPE = {
 EMAIL_TYPES = {"job_completed", "job_failed", "invitation", "system"}
 DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 TITLE_MAX = 255  # the column's size
-
-# `scheme://user:password@` in any text: the password goes, the rest stays readable.
-_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^:/@\s]*:)\S+@", re.IGNORECASE)
-# Keys whose values are secrets whatever they hold.
-_SECRET_KEYS = re.compile(r"password|passwd|secret|token|api_?key|credential", re.IGNORECASE)
-REDACTED = "***"
 
 
 @dataclass(frozen=True)
@@ -182,20 +175,6 @@ def _add_email_delivery(user_id: uuid.UUID, email: str, type: str, subject: str,
 
 def type_name(exc: BaseException) -> str:
     return type(exc).__name__
-
-
-def redact(value: Any) -> Any:
-    """A copy of `value` (text, or JSON-like data) without URL passwords or secret-named fields."""
-    if isinstance(value, str):
-        return _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", value)
-    if isinstance(value, dict):
-        return {
-            key: REDACTED if isinstance(key, str) and _SECRET_KEYS.search(key) else redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [redact(item) for item in value]
-    return value
 
 
 def serialize(notification: Notification) -> dict:

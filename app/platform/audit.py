@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry
-from app.models.base import iso
+from app.platform.pagination import fetch_page
 
 
 def record(actor_id: uuid.UUID | None, action: str, target_type: str, target_id, details: dict | None = None) -> None:
@@ -24,24 +24,5 @@ def record(actor_id: uuid.UUID | None, action: str, target_type: str, target_id,
     )
 
 
-def serialize(entry: AuditEntry) -> dict:
-    return {
-        "id": entry.id,
-        "actorId": str(entry.actor_id) if entry.actor_id else None,
-        "action": entry.action,
-        "targetType": entry.target_type,
-        "targetId": entry.target_id,
-        "details": entry.details,
-        "createdAt": iso(entry.created_at),
-    }
-
-
 def list_audit_log(page: int, limit: int) -> tuple[list[AuditEntry], int]:
-    total = db.session.scalar(select(func.count()).select_from(AuditEntry))
-    rows = db.session.scalars(
-        select(AuditEntry)
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .offset((page - 1) * limit)
-        .limit(limit)
-    ).all()
-    return list(rows), total
+    return fetch_page(select(AuditEntry), page, limit, AuditEntry.created_at.desc(), AuditEntry.id.desc())

@@ -63,24 +63,24 @@ class TextFormatter(logging.Formatter):
         return f"{base} [{ids}]" if ids else base
 
 
-_configured = False
+HANDLER_NAME = "app"  # how configure_logging finds its handler again
 
 
 def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
-    """Install one handler on the root logger (idempotent: factories may run several times)."""
-    global _configured
-    if _configured:
+    """Install one handler on the root logger (idempotent: factories may run several times, and a
+    forked child keeps the handler it inherited)."""
+    root = logging.getLogger()
+    if any(handler.get_name() == HANDLER_NAME for handler in root.handlers):
         return
     _install_record_factory()
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
     # Werkzeug/engineio access logs carry query strings; keep them at warning.
     for noisy in ("werkzeug", "engineio.server", "socketio.server", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    _configured = True

@@ -11,10 +11,9 @@ With an interval of 0, the buffer is written at the end of every request and tas
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import Counter
 
+from app.platform import runtime
 from app.platform.background import start_once_per_process
 from app.platform.redis_client import get_redis
 
@@ -23,27 +22,20 @@ log = logging.getLogger(__name__)
 PREFIX = "jobsvc:metrics:"
 FLUSH_AT = 200  # pending updates that trigger a flush even in the middle of a long task
 
-_pending: Counter = Counter()
-_lock = threading.Lock()
-_interval = 0.0
-_last_flush = 0.0
-_client = None  # this process's Redis client, taken in an app context for the background writer
-
 
 def configure(interval: float) -> None:
-    global _interval
-    _interval = max(0.0, interval)
+    """How often this process writes its buffered updates (0: at the end of every unit of work)."""
+    runtime.current().metrics_interval = max(0.0, interval)
 
 
 def end_of_unit_of_work() -> None:
     """Called when a request, a task or a socket event ends (inside its app context)."""
-    global _client
-
+    state = runtime.current()
     try:
-        _client = get_redis()
+        state.metrics_client = get_redis()
     except Exception:  # no app context or no config: the next flush finds its own client
         pass
-    if _interval <= 0 or time.monotonic() - _last_flush >= _interval:
+    if state.metrics_interval <= 0 or time.monotonic() - state.metrics_last_flush >= state.metrics_interval:
         flush()
     else:
         start_once_per_process("metrics-writer", _write_periodically)
@@ -51,7 +43,7 @@ def end_of_unit_of_work() -> None:
 
 def _write_periodically() -> None:
     while True:
-        time.sleep(_interval)
+        time.sleep(runtime.current().metrics_interval)
         flush()
 
 
@@ -61,9 +53,10 @@ def _field(labels: dict) -> str:
 
 def incr(name: str, labels: dict | None = None, amount: float = 1) -> None:
     """Add to a counter shared by all processes (written at the next flush)."""
-    with _lock:
-        _pending[(PREFIX + name, _field(labels or {}))] += amount
-        size = len(_pending)
+    state = runtime.current()
+    with state.metrics_lock:
+        state.metrics_pending[(PREFIX + name, _field(labels or {}))] += amount
+        size = len(state.metrics_pending)
     if size >= FLUSH_AT:
         flush()
 
@@ -71,13 +64,15 @@ def incr(name: str, labels: dict | None = None, amount: float = 1) -> None:
 def observe(name: str, value: float, buckets: tuple[float, ...], labels: dict | None = None) -> None:
     """A histogram shared by all processes: cumulative buckets, sum and count."""
     base = dict(labels or {})
-    with _lock:
+    state = runtime.current()
+    with state.metrics_lock:
+        pending = state.metrics_pending
         for bound in (*buckets, float("inf")):
             if value <= bound:
                 le = "+Inf" if bound == float("inf") else repr(bound)
-                _pending[(PREFIX + name + "_bucket", _field({**base, "le": le}))] += 1
-        _pending[(PREFIX + name + "_sum", _field(base))] += value
-        _pending[(PREFIX + name + "_count", _field(base))] += 1
+                pending[(PREFIX + name + "_bucket", _field({**base, "le": le}))] += 1
+        pending[(PREFIX + name + "_sum", _field(base))] += value
+        pending[(PREFIX + name + "_count", _field(base))] += 1
 
 
 def count_socket_message(event: str) -> None:
@@ -87,15 +82,15 @@ def count_socket_message(event: str) -> None:
 def flush() -> None:
     """Write the buffered updates in one pipeline; never raises (metrics must not break work).
     On failure the updates are dropped: counting must not grow memory while Redis is down."""
-    global _last_flush
-    with _lock:
-        _last_flush = time.monotonic()
-        if not _pending:
+    state = runtime.current()
+    with state.metrics_lock:
+        state.metrics_last_flush = time.monotonic()
+        if not state.metrics_pending:
             return
-        batch = dict(_pending)
-        _pending.clear()
+        batch = dict(state.metrics_pending)
+        state.metrics_pending.clear()
     try:
-        client = _client if _client is not None else get_redis()
+        client = state.metrics_client if state.metrics_client is not None else get_redis()
         pipe = client.pipeline(transaction=False)
         for (key, field), amount in batch.items():
             pipe.hincrbyfloat(key, field, amount)

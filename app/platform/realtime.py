@@ -9,7 +9,6 @@ Events are a fast path: a failed publish is logged and dropped, Postgres holds t
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
@@ -17,7 +16,7 @@ import socketio as python_socketio
 from flask import current_app
 
 from app.extensions import socketio
-from app.platform import metrics
+from app.platform import metrics, runtime
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +26,6 @@ CHANNEL = "flask-socketio"
 
 # A dead Redis must not hang a worker's emit forever.
 PUBLISH_REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30}
-
-_external: tuple[tuple[int, str], python_socketio.RedisManager] | None = None
-_external_lock = threading.Lock()
 
 
 def user_room(user_id) -> str:
@@ -51,14 +47,14 @@ def write_only_emitter(url: str) -> python_socketio.RedisManager:
 
 
 def _external_emitter() -> python_socketio.RedisManager:
-    """This process's emitter, made after any fork (a prefork child never shares its parent's)."""
-    global _external
-    with _external_lock:
-        # Keyed like the Redis clients: per process (fork) and per URL.
-        key = (os.getpid(), current_app.config["REDIS_URL"])
-        if _external is None or _external[0] != key:
-            _external = (key, write_only_emitter(key[1]))
-        return _external[1]
+    """This process's emitter, made after any fork (a prefork child never shares its parent's:
+    its runtime state starts empty) and again when the Redis URL changes."""
+    state = runtime.current()
+    with state.emitter_lock:
+        url = current_app.config["REDIS_URL"]
+        if state.emitter is None or state.emitter[0] != url:
+            state.emitter = (url, write_only_emitter(url))
+        return state.emitter[1]
 
 
 def emit(event: str, data: dict, room: str) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
+from app.platform import runtime
 from app.platform.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ class SocketState:
 sockets: dict[str, SocketState] = {}
 _anonymous: dict[str, float] = {}  # sid -> connected_at of sockets yet to authenticate, oldest first
 _expiries: list[tuple[float, str]] = []  # heap of (token expiry, sid); stale entries are skipped
-_loop_started = False
 
 
 def track_anonymous(sid: str) -> None:
@@ -75,9 +75,9 @@ def authenticated_count() -> int:
 
 def ensure_loop(socketio, app: Flask) -> None:
     """Start the sweep-and-publish loop once per process (on the first connection)."""
-    global _loop_started
-    if not _loop_started:
-        _loop_started = True
+    state = runtime.current()
+    if not state.presence_loop_started:
+        state.presence_loop_started = True
         socketio.start_background_task(_loop, socketio, app)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.platform import realtime
+from app.platform import runtime
 from tests.faults.harness import FAULT_ENV, RedisServer
 from tests.support.api import register
 
@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config, items):
 def _own_socket_emitter(monkeypatch):
     """The socket emitter is cached per process, not per Redis URL: without this, the first fault
     test would leave this process publishing to a private Redis that no longer exists."""
-    monkeypatch.setattr(realtime, "_external", None)
+    monkeypatch.setattr(runtime.current(), "emitter", None)
 
 
 @pytest.fixture()
