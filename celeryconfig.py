@@ -3,7 +3,7 @@
 Tuned for at-least-once delivery on the Redis broker: JSON only, late acks, requeue when a pool
 process dies, prefetch 1, and a visibility timeout longer than the longest job so that Redis never
 redelivers a job that is still running. Delays (startAfter, retry back-off) are never Celery
-ETAs: they stay in Postgres and the release sweep hands jobs over when due (celery #2481).
+ETAs: they stay in Postgres and beat's release sweep hands jobs over when due (celery #2481).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ def build(config: dict) -> dict:
         "socket_connect_timeout": 3,
         "health_check_interval": 10,
     }
-    sweep = timedelta(seconds=config["JOB_SWEEP_INTERVAL"])
     return {
         "broker_url": config["REDIS_URL"],
         "broker_transport_options": transport_options,
@@ -70,17 +69,16 @@ def build(config: dict) -> dict:
         "task_create_missing_queues": True,
         "timezone": "UTC",
         "enable_utc": True,
-        "beat_schedule": _beat_schedule(sweep),
+        "beat_schedule": _beat_schedule(),
+        "beat_scheduler": "workers.beat:Scheduler",
     }
 
 
-def _beat_schedule(sweep: timedelta) -> dict:
-    """Maintenance tasks; each expires after its own period so that a backlog built while no
-    worker runs does not replay as a burst of identical sweeps."""
+def _beat_schedule() -> dict:
+    """The hourly maintenance tasks; each expires after its own period so that a backlog built
+    while no worker runs does not replay as a burst of identical sweeps. The frequent sweeps
+    (due jobs, lost jobs, pending emails) run in beat itself: see workers/beat.py."""
     periods = {
-        "release-due-jobs": ("maintenance.release_due_jobs", sweep),
-        "recover-lost-jobs": ("maintenance.recover_lost_jobs", sweep * 5),
-        "resend-pending-emails": ("maintenance.resend_pending_emails", timedelta(minutes=1)),
         "purge-expired-notifications": ("maintenance.purge_notifications", timedelta(hours=1)),
         "purge-old-jobs": ("maintenance.purge_jobs", timedelta(hours=1)),
         "purge-artifacts": ("maintenance.purge_artifacts", timedelta(hours=1)),

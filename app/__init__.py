@@ -20,7 +20,7 @@ from app.cli import register_cli
 from app.config import ConfigError, load_config
 from app.errors import register_error_handlers as register
 from app.extensions import api, db, jwt, migrate
-from app.openapi import OPENAPI_SETTINGS, register_docs_assets
+from app.openapi import OPENAPI_SETTINGS, register_docs_assets, register_string_constraints
 from app.platform import metrics
 from app.platform.celery_app import init_celery
 from app.platform.logging_setup import configure_logging
@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     jwt.init_app(app)
     api.init_app(app)
+    register_string_constraints(app, api)
 
     register_jwt_callbacks(jwt)
 

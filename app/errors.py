@@ -138,7 +138,12 @@ def register_error_handlers(app: Flask) -> None:
             message = "Invalid request"
         else:
             code, message = _HTTP_CODES.get(status, "http_error"), exc.description or exc.name
-        return error_response(status, code, message, details)
+        response = error_response(status, code, message, details)
+        # A 405 must say which methods the resource has (RFC 9110 `Allow`).
+        valid_methods = getattr(exc, "valid_methods", None)
+        if status == 405 and valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(valid_methods))
+        return response
 
     @app.errorhandler(RecursionError)
     def handle_too_deep(exc: RecursionError):

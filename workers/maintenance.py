@@ -1,4 +1,5 @@
-"""Beat's periodic tasks: thin wrappers around each domain's sweeps."""
+"""Beat's hourly tasks: thin wrappers around each domain's purges (the frequent sweeps run in
+beat itself, workers/beat.py)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,6 @@ from celery import shared_task
 from app.files import purge
 from app.jobs import sweeps
 from app.notifications import sweeps as notification_sweeps
-
-
-@shared_task(name="maintenance.release_due_jobs", ignore_result=True)
-def release_due_jobs() -> int:
-    return sweeps.release_due_jobs()
-
-
-@shared_task(name="maintenance.recover_lost_jobs", ignore_result=True)
-def recover_lost_jobs() -> int:
-    return sweeps.recover_lost_jobs() + sweeps.resend_lost_messages()
-
-
-@shared_task(name="maintenance.resend_pending_emails", ignore_result=True)
-def resend_pending_emails() -> int:
-    return notification_sweeps.resend_pending_emails()
 
 
 @shared_task(name="maintenance.purge_notifications", ignore_result=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from app.api.blueprint import Blueprint
+from app.api.links import from_body, link, links
 from app.api.security import caller_id, login_required
 from app.connections import service as connections
 from app.jobs import service as jobs
@@ -28,6 +29,16 @@ ConnectionPageSchema = page_schema(ConnectionSchema, "ConnectionPage")
 @blp.arguments(ConnectionCreateSchema)
 @blp.response(201, ConnectionSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Malformed URL, unsupported dialect or host not allowed")
+@blp.doc(
+    operationId="createConnection",
+    **links(
+        201,
+        GetConnection=link("getConnection", connection_id=from_body("/id")),
+        TestConnection=link("testConnection", connection_id=from_body("/id")),
+        RebuildConnection=link("rebuildConnection", connection_id=from_body("/id")),
+        DeleteConnection=link("deleteConnection", connection_id=from_body("/id")),
+    ),
+)
 def create(data):
     """Add a connection. Its URL is checked but the database need not be reachable yet."""
     return connections.serialize_connection(connections.create_connection(caller_id(), data["name"], data["url"]))
@@ -37,6 +48,7 @@ def create(data):
 @login_required
 @blp.arguments(PaginationArgsSchema, location="query")
 @blp.response(200, ConnectionPageSchema)
+@blp.doc(operationId="listConnections")
 def list_connections(args):
     """The caller's connections, newest first."""
     rows, total = connections.list_connections(caller_id(), args["page"], args["limit"])
@@ -47,6 +59,7 @@ def list_connections(args):
 @login_required
 @blp.response(200, ConnectionSchema)
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(operationId="getConnection")
 def get(connection_id: uuid.UUID):
     return connections.serialize_connection(connections.get_connection(caller_id(), connection_id))
 
@@ -55,6 +68,7 @@ def get(connection_id: uuid.UUID):
 @login_required
 @blp.response(200, MessageSchema)
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(operationId="deleteConnection")
 def delete(connection_id: uuid.UUID):
     """Delete a connection and its cached schema."""
     connections.delete_connection(caller_id(), connection_id)
@@ -65,6 +79,7 @@ def delete(connection_id: uuid.UUID):
 @login_required
 @blp.response(200, ConnectionTestSchema)
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(operationId="testConnection")
 def test(connection_id: uuid.UUID):
     """Try to connect now."""
     return connections.test_connection(caller_id(), connection_id)
@@ -76,6 +91,12 @@ def test(connection_id: uuid.UUID):
 @blp.response(202, RebuildResponseSchema)
 @blp.alt_response(200, schema=RebuildResponseSchema, description="A rebuild of this connection is already waiting")
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(
+    operationId="rebuildConnection",
+    **links(
+        202, GetJob=link("getJob", job_id=from_body("/jobId")), CancelJob=link("cancelJob", job_id=from_body("/jobId"))
+    ),
+)
 def rebuild(args, connection_id: uuid.UUID):
     """Queue a schema rebuild; while one is queued or active, answer with it (unless `force`)."""
     user_id = caller_id()
@@ -97,6 +118,7 @@ def rebuild(args, connection_id: uuid.UUID):
 @login_required
 @blp.response(200, CachedSchemaSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="Unknown connection, or no rebuild has finished yet")
+@blp.doc(operationId="getConnectionSchema")
 def schema(connection_id: uuid.UUID):
     """The schema cached by the last successful rebuild."""
     return connections.serialize_schema(connections.get_schema(caller_id(), connection_id))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from flask_jwt_extended import current_user, verify_jwt_in_request
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.api.blueprint import Blueprint
@@ -12,6 +12,7 @@ from app.errors import RETRY_AFTER_SECONDS
 from app.jobs.state import JobStatus
 from app.platform import health
 from app.platform.metrics_export import render
+from app.schemas.common import ErrorSchema, QueryBoolean
 from app.sockets.presence import websocket_health as read
 
 blp = Blueprint("health", __name__, description="Health and metrics")
@@ -19,6 +20,16 @@ blp = Blueprint("health", __name__, description="Health and metrics")
 
 class LivenessSchema(Schema):
     status = fields.String()
+
+
+class JobsHealthArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    deep = QueryBoolean(
+        load_default=False,
+        metadata={"description": "`true` (admin token): also push a canary job through the pipeline"},
+    )
 
 
 class JobsHealthSchema(Schema):
@@ -51,18 +62,21 @@ def liveness():
 
 
 @blp.route("/api/health/jobs", methods=["GET"])
-@blp.alt_response(200, schema=JobsHealthSchema, description="Healthy")
-@blp.alt_response(503, schema=JobsHealthSchema, description="Degraded or unhealthy")
-@blp.doc(security=[], parameters=[{"in": "query", "name": "deep", "schema": {"type": "boolean"}}])
-def jobs_health():
-    """Queue size, active and failed jobs, last processed; 503 when degraded or unhealthy.
+@blp.arguments(JobsHealthArgsSchema, location="query")
+@blp.alt_response(200, schema=JobsHealthSchema, description="Healthy, or degraded (no live worker, canary not through)")
+@blp.alt_response(400, schema=ErrorSchema, description="`deep` is not `true` or `false`")
+@blp.alt_response(503, schema=JobsHealthSchema, description="Unhealthy: PostgreSQL or Redis unreachable")
+@blp.doc(security=[])
+def jobs_health(args):
+    """Queue size, active and failed jobs, last processed. 200 while healthy or degraded (a load
+    balancer keeps the node while a worker restarts), 503 only when unhealthy.
     `?deep=true` (admin token) also pushes a canary job through the pipeline."""
     body, status = health.jobs_health()
-    if request.args.get("deep", "").lower() in ("1", "true") and status == 200:
+    if args["deep"] and body["status"] == "healthy":
         verify_jwt_in_request()
         body["canary"] = health.canary_round_trip(current_user.id)
         if body["canary"]["status"] != JobStatus.COMPLETED:
-            body["status"], status = "degraded", 503
+            body["status"] = "degraded"
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
     return jsonify(body), status, headers
 

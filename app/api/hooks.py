@@ -38,6 +38,8 @@ def register_hooks(app: Flask) -> None:
         """A body that is not JSON is a 415, before any parsing."""
         if request.method not in _BODY_METHODS or not request.path.startswith("/api/"):
             return None
+        if request.routing_exception is not None:
+            return None  # no such route or method: its 404 / 405 (with `Allow`) comes first
         if request.content_length in (None, 0) and not request.headers.get("Transfer-Encoding"):
             return None
         if getattr(app.view_functions.get(request.endpoint), "accepts_file_bodies", False):

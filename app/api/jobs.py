@@ -8,6 +8,7 @@ from flask import request, send_file, url_for
 from marshmallow import EXCLUDE, Schema, fields
 
 from app.api.blueprint import Blueprint
+from app.api.links import from_body, link, links
 from app.api.security import caller_id, login_required
 from app.errors import NotFound, ValidationFailed
 from app.files.artifacts import artifact_store, describe, downloadable_artifacts
@@ -35,6 +36,16 @@ class ArtifactArgsSchema(Schema):
     artifactId = fields.UUID(metadata={"description": "Which file, when the job made several (default: the first)"})
 
 
+# What `_idempotency_key` accepts, as the document states it.
+IDEMPOTENCY_KEY = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    # HTTP strips spaces and tabs around a header value: a key needs something else.
+    "pattern": "^[^\\u0000]*[^\\u0000\\t ][^\\u0000]*$",
+}
+
+
 def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -52,7 +63,17 @@ def _idempotency_key() -> str | None:
 @blp.alt_response(400, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Idempotency-Key reused with another body")
 @blp.alt_response(429, schema=ErrorSchema)
-@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}])
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": IDEMPOTENCY_KEY, "required": False}])
+@blp.doc(
+    operationId="createJob",
+    **links(
+        202,
+        GetJob=link("getJob", job_id=from_body("/id")),
+        CancelJob=link("cancelJob", job_id=from_body("/id")),
+        RetryJob=link("retryJob", job_id=from_body("/id")),
+        ListJobArtifacts=link("listJobArtifacts", job_id=from_body("/id")),
+    ),
+)
 def create(data):
     """Queue a job of a registered type for the caller."""
     user_id = caller_id()
@@ -69,6 +90,7 @@ def create(data):
 @blp.arguments(JobListArgsSchema, location="query")
 @blp.response(200, JobPageSchema)
 @blp.alt_response(400, schema=ErrorSchema)
+@blp.doc(operationId="listJobs")
 def list_jobs(args):
     """The caller's jobs, newest first, filtered by status (comma list) and type."""
     rows, total = jobs.list_jobs(args["page"], args["limit"], caller_id(), args.get("status"), args.get("type"))
@@ -79,6 +101,7 @@ def list_jobs(args):
 @login_required
 @blp.response(200, JobSchema)
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(operationId="getJob")
 def get(job_id: uuid.UUID):
     return serialize_job(jobs.get_job(caller_id(), job_id))
 
@@ -88,6 +111,7 @@ def get(job_id: uuid.UUID):
 @blp.response(200, MessageSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="The job already finished")
+@blp.doc(operationId="cancelJob", **links(200, RetryJob=link("retryJob", job_id="$request.path.job_id")))
 def cancel(job_id: uuid.UUID):
     """Cancel: a queued job never starts, an active one stops within seconds."""
     jobs.cancel_job(caller_id(), job_id)
@@ -99,6 +123,10 @@ def cancel(job_id: uuid.UUID):
 @blp.response(202, RetryResponseSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="Only failed or cancelled jobs can be retried")
+@blp.doc(
+    operationId="retryJob",
+    **links(202, GetJob=link("getJob", job_id=from_body("/id")), CancelJob=link("cancelJob", job_id=from_body("/id"))),
+)
 def retry(job_id: uuid.UUID):
     job = jobs.retry_job(caller_id(), job_id)
     return {"id": str(job.id), "status": job.status}
@@ -108,6 +136,7 @@ def retry(job_id: uuid.UUID):
 @login_required
 @blp.response(200, ArtifactSchema(many=True))
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(operationId="listJobArtifacts")
 def list_artifacts(job_id: uuid.UUID):
     """The files a job produced and that can still be downloaded."""
     job = jobs.get_job(caller_id(), job_id)
@@ -126,6 +155,7 @@ def list_artifacts(job_id: uuid.UUID):
 )
 @blp.alt_response(400, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema, description="No such job, or it has no file (or it expired)")
+@blp.doc(operationId="downloadJobArtifact")
 def download_artifact(args, job_id: uuid.UUID):
     """Download a file the job produced (an export, a backup, a report)."""
     job = jobs.get_job(caller_id(), job_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from app.api.blueprint import Blueprint
+from app.api.links import from_body, link, links
 from app.api.security import caller_id, login_required
 from app.notifications import center
 from app.notifications.service import serialize
@@ -31,6 +32,14 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/notifications", desc
 @blp.response(200, NotificationPageSchema)
 @blp.alt_response(400, schema=ErrorSchema)
 @blp.alt_response(401, schema=ErrorSchema)
+@blp.doc(
+    operationId="listNotifications",
+    **links(
+        200,
+        ReadNotification=link("readNotification", notification_id=from_body("/data/0/id")),
+        DeleteNotification=link("deleteNotification", notification_id=from_body("/data/0/id")),
+    ),
+)
 def list_notifications(args):
     """The caller's notifications, newest first, with the unread count; `unread=true` lists only unread ones."""
     rows, total, unread = center.list_notifications(caller_id(), args["page"], args["limit"], args["unread"])
@@ -43,6 +52,7 @@ def list_notifications(args):
 @login_required
 @blp.response(200, ReadAllResponseSchema)
 @blp.alt_response(401, schema=ErrorSchema)
+@blp.doc(operationId="readAllNotifications")
 def read_all():
     """Mark every unread notification of the caller read; `count` is how many were unread."""
     return {"count": center.mark_all_read(caller_id())}
@@ -53,6 +63,7 @@ def read_all():
 @blp.response(200, ReadResponseSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(operationId="readNotification")
 def read(notification_id: uuid.UUID):
     """Mark one notification read; reading it again keeps the first `readAt`."""
     return center.serialize_read(center.mark_read(caller_id(), notification_id))
@@ -63,6 +74,7 @@ def read(notification_id: uuid.UUID):
 @blp.response(200, MessageSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(operationId="deleteNotification")
 def delete(notification_id: uuid.UUID):
     """Delete one of the caller's notifications."""
     center.delete_notification(caller_id(), notification_id)
@@ -73,6 +85,10 @@ def delete(notification_id: uuid.UUID):
 @login_required
 @blp.response(200, PreferenceSchema(many=True))
 @blp.alt_response(401, schema=ErrorSchema)
+@blp.doc(
+    operationId="listNotificationPreferences",
+    **links(200, UpdatePreference=link("updateNotificationPreference", preference_id=from_body("/0/id"))),
+)
 def preferences():
     """The caller's preferences: one per notification type and channel."""
     return [center.serialize_preference(p) for p in center.list_preferences(caller_id())]
@@ -85,6 +101,7 @@ def preferences():
 @blp.alt_response(400, schema=ErrorSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
+@blp.doc(operationId="updateNotificationPreference")
 def update_preference(data, preference_id: uuid.UUID):
     """Switch one of the caller's preferences on or off (`enabled` must be a JSON boolean)."""
     return center.serialize_preference(center.update_preference(caller_id(), preference_id, data["enabled"]))

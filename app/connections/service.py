@@ -129,14 +129,15 @@ def get_schema(user_id: uuid.UUID, connection_id: uuid.UUID) -> SchemaCache:
 
 
 def require_owned_connection_id(user_id: uuid.UUID, raw_id) -> uuid.UUID:
-    """For job payloads: the id of one of the caller's connections, or a field-level 400."""
+    """For job payloads: the id of one of the caller's connections; a malformed one is 400, an unknown one 404."""
     try:
         connection_id = uuid.UUID(str(raw_id))
     except ValueError:
         raise ValidationFailed("Invalid payload", {"payload": {"connectionId": ["Not a valid UUID."]}}) from None
     connection = db.session.get(Connection, connection_id)
     if connection is None or connection.user_id != user_id:
-        raise ValidationFailed("Invalid payload", {"payload": {"connectionId": ["Connection not found."]}})
+        # As for an upload: an id that names nothing of the caller's is 404, with the field named.
+        raise NotFound("Connection not found", {"payload": {"connectionId": ["Connection not found."]}})
     return connection_id
 
 

@@ -23,6 +23,27 @@ DIALECTS = {
 }
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
+# The URLs the OpenAPI document promises to accept, as wide as the checks below: a server
+# dialect (any driver), an optional user and password, a host, an optional port 1..65535, a
+# database and an optional query; or an SQLite file other than `:memory:`.
+_DRIVER = r"(\+[A-Za-z0-9_]+)?"
+_USER = r"[^:/@?#\s\u0000]+(:[^@/?#\s\u0000]*)?@"
+_HOST = r"[^/:?@#\[\]\s\u0000]+"
+_PORT = r"(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+_DATABASE = r"/[^?#\s\u0000]+"
+_QUERY = r"(\?[^#\s\u0000]*)?"
+_SQLITE_FILE = r":///[^?#:\s\u0000][^?#\s\u0000]*"
+
+
+def documented_url_pattern(allow_sqlite: bool) -> str:
+    """A regular expression of the URLs the checks below accept (unless the host is outside
+    CONNECTION_ALLOWED_HOSTS or it names the service's own database), built from DIALECTS."""
+    servers = sorted(name for name, (dialect, _) in DIALECTS.items() if dialect != "sqlite")
+    alternatives = [f"({'|'.join(servers)}){_DRIVER}://({_USER})?{_HOST}{_PORT}{_DATABASE}{_QUERY}"]
+    if allow_sqlite:
+        alternatives.append(f"sqlite{_DRIVER}{_SQLITE_FILE}{_QUERY}")
+    return "^(" + "|".join(alternatives) + ")$"
+
 
 def _invalid(message: str) -> ValidationFailed:
     return ValidationFailed("Invalid connection URL", {"url": [message]})

@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from app.connections.service import require_owned_connection_id
 from app.errors import ValidationFailed
 from app.jobs.registry import JobType, enabled_types
+from app.schemas.common import StrictBoolean
 
 
 class StartAfter(fields.Field):
@@ -49,7 +50,7 @@ class JobOptionsSchema(Schema):
     priority = fields.Integer(validate=validate.Range(min=0, max=100), strict=True)
     retryLimit = fields.Integer(validate=validate.Range(min=0, max=10), strict=True)
     retryDelay = fields.Integer(validate=validate.Range(min=0, max=86400), strict=True)
-    retryBackoff = fields.Boolean()
+    retryBackoff = StrictBoolean()
     expireInSeconds = fields.Integer(validate=validate.Range(min=1, max=7 * 86400), strict=True)
     singletonKey = fields.String(validate=validate.Length(min=1, max=255))
     startAfter = StartAfter()

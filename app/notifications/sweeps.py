@@ -30,10 +30,12 @@ def resend_pending_emails() -> int:
             )
         )
         .limit(200)
+        .with_for_update(skip_locked=True)  # a second beat running at once takes other rows
     ).all()
     for delivery in pending:
         args = [str(delivery.id), delivery.subject, delivery.message, delivery.data or {}]
         send_task("notifications.send_email", args=args, queue="email")
+    db.session.commit()
     return len(pending)
 
 

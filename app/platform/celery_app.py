@@ -23,7 +23,8 @@ def init_celery(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    # Output redirected into the log stays whole lines (a traceback, one record).
+    celery_app = Celery(app.name, task_cls=FlaskTask, log="app.platform.logging_redirect:WholeLineLogging")
     celery_app.conf.update(celeryconfig.build(app.config))
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -37,6 +37,7 @@ def live_workers() -> list[str]:
 
 
 def jobs_health() -> tuple[dict, int]:
+    """The pipeline's state and its HTTP status: 503 only when PostgreSQL or Redis is unreachable."""
     database_ok, database_error = _check(lambda: db.session.execute(text("SELECT 1")))
     if not database_ok:
         db.session.rollback()
@@ -70,7 +71,8 @@ def jobs_health() -> tuple[dict, int]:
     errors = {name: error for name, error in (("database", database_error), ("redis", redis_error)) if error}
     if errors:
         body["errors"] = errors
-    return body, 200 if body["status"] == "healthy" else 503
+    # Degraded still serves requests: only an unreachable dependency takes the node out.
+    return body, 503 if body["status"] == "unhealthy" else 200
 
 
 def canary_round_trip(user_id: uuid.UUID, timeout: float = 20.0) -> dict:

@@ -10,6 +10,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs.announcements import DURATION_BUCKETS
+from app.jobs.registry import enabled_types
 from app.jobs.state import WAITING
 from app.models import Job, Notification
 from app.platform.metrics import PREFIX
@@ -30,6 +32,10 @@ HISTOGRAMS = {
     "job_duration_seconds": "Time from start to end of a job's final attempt",
     "notification_delivery_duration_seconds": "Time to deliver a notification to its channels",
 }
+# Labelled by job type: every enabled type gets a series from the start (zero until it moves), so
+# dashboards and alerts never meet a missing metric. Bucket bounds of the one histogram among them.
+BY_JOB_TYPE = {"jobs_created_total", "jobs_completed_total", "jobs_failed_total", "job_duration_seconds"}
+KNOWN_BUCKETS = {"job_duration_seconds": DURATION_BUCKETS}
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -38,12 +44,13 @@ def _labels(field: str) -> dict:
 
 
 class SharedCollector:
-    def __init__(self, redis):
+    def __init__(self, redis, job_types: list[str]):
         self.redis = redis
+        self.job_types = job_types
 
     def collect(self):
         for name, doc in COUNTERS.items():
-            values = self.redis.hgetall(PREFIX + name)
+            values = self._with_known_series(name, self.redis.hgetall(PREFIX + name), 0)
             keys = sorted({k for field in values for k in _labels(field)})
             family = CounterMetricFamily(name.removesuffix("_total"), doc, labels=keys)
             for field, value in values.items():
@@ -54,15 +61,25 @@ class SharedCollector:
             yield self._histogram(name, doc)
         yield from _gauges(self.redis)
 
+    def _with_known_series(self, name: str, values: dict, zero) -> dict:
+        """`values` (Redis hash fields -> value) plus a zero for every job type it lacks."""
+        if name not in BY_JOB_TYPE:
+            return values
+        seen = {_labels(field).get("type") for field in values}
+        missing = {f'type="{job_type}"': zero for job_type in self.job_types if job_type not in seen}
+        return {**values, **missing}
+
     def _histogram(self, name: str, doc: str):
         buckets = self.redis.hgetall(PREFIX + name + "_bucket")
-        sums = self.redis.hgetall(PREFIX + name + "_sum")
+        sums = self._with_known_series(name, self.redis.hgetall(PREFIX + name + "_sum"), 0)
         counts = self.redis.hgetall(PREFIX + name + "_count")
         keys = sorted({k for field in sums for k in _labels(field)})
         family = HistogramMetricFamily(name, doc, labels=keys)
         for field, total in sums.items():
             base = _labels(field)
             series = sorted(_buckets_of(buckets, base), key=lambda item: _bound(item[0]))
+            if not series:
+                series = [(repr(bound), 0.0) for bound in KNOWN_BUCKETS.get(name, ())]
             if not series or series[-1][0] != "+Inf":
                 series.append(("+Inf", float(counts.get(field, 0))))
             family.add_metric([base.get(k, "") for k in keys], series, float(total))
@@ -107,5 +124,5 @@ def _gauges(redis):
 
 def render() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SharedCollector(get_redis()))
+    registry.register(SharedCollector(get_redis(), sorted(enabled_types())))
     return generate_latest(registry)

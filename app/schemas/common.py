@@ -5,6 +5,11 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 MAX_PAGE = 1_000_000
 
 
+class AnyText(fields.String):
+    """Text the service never stores as given (it is hashed, or cleaned first), so it takes any
+    character, a NUL included; other text fields refuse a NUL (see app/openapi.py)."""
+
+
 class StrictBoolean(fields.Boolean):
     """Only JSON true or false: "yes", 1 or "true" are refused rather than guessed."""
 
@@ -12,6 +17,23 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class StrictFloat(fields.Float):
+    """Only a JSON number: a string such as "1.5", or a boolean, is refused rather than converted."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class QueryBoolean(fields.Boolean):
+    """A boolean query parameter spelled `true` or `false`, as OpenAPI clients send one; `1`,
+    `yes` or `on` are refused rather than guessed (the document says boolean)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(truthy={"true"}, falsy={"false"}, **kwargs)
 
 
 class ErrorBodySchema(Schema):

@@ -1,9 +1,22 @@
+"""Database connection shapes: creation, the stored connection, its test and its cached schema."""
+
 from marshmallow import Schema, fields, validate
+
+from app.schemas.common import StrictBoolean
+
+
+class ConnectionUrl(fields.String):
+    """An SQLAlchemy URL; the service checks it (app/connections/urls.py) and the
+    OpenAPI document states the form it accepts, built from the same dialect table."""
 
 
 class ConnectionCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    url = ConnectionUrl(
+        required=True,
+        validate=validate.Length(min=1, max=2048),
+        metadata={"description": "e.g. postgresql://user:password@host:5432/database"},
+    )
 
 
 class ConnectionSchema(Schema):
@@ -22,7 +35,7 @@ class ConnectionTestSchema(Schema):
 
 
 class RebuildArgsSchema(Schema):
-    force = fields.Boolean(load_default=False)
+    force = StrictBoolean(load_default=False)
 
 
 class RebuildResponseSchema(Schema):

@@ -1,14 +1,34 @@
+"""Job shapes: creation, the job itself, list filters."""
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from webargs.fields import DelimitedList
 
 from app.jobs.options import JobOptionsSchema
+from app.jobs.registry import enabled_types
 from app.jobs.state import JobStatus
 from app.schemas.common import PaginationArgsSchema
 
 JOB_STATUSES = tuple(status.value for status in JobStatus)
 
 
+class JobTypeName(fields.String):
+    """The name of a job type this deployment accepts. The OpenAPI document lists them as its
+    enum (app/openapi.py), from the same registry. With `check=False` the field leaves the check
+    to the service, which answers `unknown_job_type`."""
+
+    def __init__(self, *, check: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.check = check
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if self.check and name not in enabled_types():
+            raise ValidationError(f"Must be one of: {', '.join(sorted(enabled_types()))}.")
+        return name
+
+
 class JobCreateSchema(Schema):
-    type = fields.String(required=True, metadata={"description": "A registered job type, e.g. schema-rebuild"})
+    type = JobTypeName(check=False, required=True, metadata={"description": "A registered job type"})
     payload = fields.Raw(load_default=dict, metadata={"type": "object", "description": "Validated by the job type"})
     options = fields.Raw(load_default=None, metadata={"type": "object", "description": "See JobOptions"})
 
@@ -16,7 +36,7 @@ class JobCreateSchema(Schema):
 class JobCreatedSchema(Schema):
     id = fields.String()
     type = fields.String()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(JOB_STATUSES))
     createdAt = fields.String()
 
 
@@ -44,28 +64,14 @@ class JobSchema(Schema):
     nextAttemptAt = fields.String(allow_none=True)
 
 
-class CommaList(fields.String):
-    """`a,b,c` in a query string, each item checked against `choices` when given."""
-
-    def __init__(self, choices=None, **kwargs):
-        super().__init__(**kwargs)
-        self.choices = choices
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        items = [item.strip() for item in super()._deserialize(value, attr, data, **kwargs).split(",") if item.strip()]
-        if self.choices:
-            unknown = [item for item in items if item not in self.choices]
-            if unknown:
-                raise ValidationError(f"Unknown value(s): {', '.join(unknown)}. Allowed: {', '.join(self.choices)}.")
-        return items
-
-
 class JobListArgsSchema(PaginationArgsSchema):
     class Meta:
         unknown = EXCLUDE
 
-    status = CommaList(choices=JOB_STATUSES)
-    type = CommaList()
+    # Comma lists (`status=queued,active`): OpenAPI's form style without explode.
+    # `status=` (nothing) is a mistake, not "any status".
+    status = DelimitedList(fields.String(validate=validate.OneOf(JOB_STATUSES)), validate=validate.Length(min=1))
+    type = DelimitedList(JobTypeName(), validate=validate.Length(min=1))
 
 
 class RetryResponseSchema(Schema):

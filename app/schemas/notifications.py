@@ -2,7 +2,7 @@
 
 from marshmallow import EXCLUDE, Schema, fields
 
-from app.schemas.common import PaginationArgsSchema, PaginationSchema, StrictBoolean
+from app.schemas.common import PaginationArgsSchema, PaginationSchema, QueryBoolean, StrictBoolean
 
 
 class NotificationSchema(Schema):
@@ -23,7 +23,7 @@ class NotificationListArgsSchema(PaginationArgsSchema):
     class Meta:
         unknown = EXCLUDE
 
-    unread = fields.Boolean(load_default=False, metadata={"description": "true: unread notifications only"})
+    unread = QueryBoolean(load_default=False, metadata={"description": "true: unread notifications only"})
 
 
 class NotificationPageSchema(Schema):

@@ -34,16 +34,26 @@ def test_every_enabled_type_has_its_payload_schema_in_the_document(app):
     assert [entry["type"] for entry in document["x-job-types"]] == list(types)
 
 
-def test_the_job_create_payload_points_at_each_types_schema(app):
+def test_the_job_create_body_is_one_variant_per_type_with_that_types_payload(app):
     document = _document(app)
     schemas = document["components"]["schemas"]
-    payload = schemas["JobCreate"]["properties"]["payload"]
-    by_type = payload["x-payload-schemas"]
+    job_create = schemas["JobCreate"]
+    by_type = job_create["x-payload"]["x-payload-schemas"]
     assert by_type["backup-connection"] == "#/components/schemas/BackupConnectionPayload"
-    assert {ref["$ref"] for ref in payload["anyOf"]} == set(by_type.values())
-    for ref in by_type.values():
-        assert ref.rsplit("/", 1)[1] in schemas, ref  # every reference resolves
-    assert "`data-export`: DataExportPayload" in payload["description"]
+    assert "`data-export`: DataExportPayload" in job_create["x-payload"]["description"]
+    assert job_create["discriminator"]["propertyName"] == "type"
+    mapping = job_create["discriminator"]["mapping"]
+    with app.app_context():
+        assert set(mapping) == set(enabled_types())
+    assert [ref["$ref"] for ref in job_create["oneOf"]] == list(mapping.values())
+    for type_name, target in mapping.items():
+        variant = schemas[target.rsplit("/", 1)[1]]
+        assert variant["properties"]["type"]["enum"] == [type_name]
+        assert variant["properties"]["payload"] == {"$ref": by_type[type_name]}
+        assert by_type[type_name].rsplit("/", 1)[1] in schemas  # every reference resolves
+    assert schemas["DataExportJobRequest"]["required"] == ["type", "payload"]
+    assert schemas["NoopJobRequest"]["required"] == ["type"]  # a noop's payload defaults to {}
+    assert set(schemas["JobOptions"]["properties"]) >= {"priority", "retryLimit", "startAfter", "singletonKey"}
 
 
 def test_test_only_types_are_documented_only_where_enabled(database):

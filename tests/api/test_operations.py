@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import redis as redis_lib
 from openapi_spec_validator import validate
 
 from app import create_app
+from app.jobs.registry import JOB_TYPES
+from app.platform.health import WORKER_KEY_PREFIX
 from tests.support.api import create_job, wait_for_job
 
 
@@ -22,7 +25,7 @@ def test_jobs_health_reports_queue_and_workers(client, user, worker):
     while True:
         response = client.get("/api/health/jobs")
         body = response.get_json()
-        if response.status_code == 200 or time.monotonic() > deadline:
+        if body["status"] == "healthy" or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     assert response.status_code == 200, body
@@ -30,6 +33,26 @@ def test_jobs_health_reports_queue_and_workers(client, user, worker):
     assert body["workers"] >= 1
     assert {"queueSize", "activeJobs", "failedJobs", "lastProcessedAt"} <= set(body)
     assert body["lastProcessedAt"] is not None
+
+
+def test_jobs_health_is_200_degraded_while_no_worker_reports(app, database, private_redis_url):
+    """A load balancer probing it must keep the node while workers restart: degraded is 200."""
+    # The session's private Redis may still hold the liveness key of a worker an earlier test stopped.
+    stale = redis_lib.Redis.from_url(private_redis_url)
+    for key in stale.scan_iter(WORKER_KEY_PREFIX + "*"):
+        stale.delete(key)
+    without_workers = create_app({"REDIS_URL": private_redis_url})
+    response = without_workers.test_client().get("/api/health/jobs")
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["status"] == "degraded" and body["workers"] == 0
+    assert "Retry-After" not in response.headers
+
+
+def test_jobs_health_refuses_a_deep_that_is_not_a_boolean(client):
+    response = client.get("/api/health/jobs?deep=1")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"] == {"deep": ["Not a valid boolean."]}
 
 
 def test_jobs_health_is_503_when_redis_is_unreachable(app, database):
@@ -71,6 +94,22 @@ def test_metrics_move_after_a_worker_completes_a_job(client, user, worker):
     assert counter(after, 'job_duration_seconds_count{type="test-probe"}') >= 1
     for name in ("jobs_in_queue", "notifications_read_rate", "websocket_connections_total", "jobs_failed_total"):
         assert f"# TYPE {name.removesuffix('_total') if name == 'jobs_failed_total' else name}" in after, name
+
+
+def test_metrics_labelled_by_job_type_have_a_series_for_every_type_before_any_job(app, database, private_redis_url):
+    """Dashboards and alerts must never meet a missing metric: zero series from the start."""
+    fresh = create_app({"REDIS_URL": private_redis_url})
+    text = fresh.test_client().get("/metrics").get_data(as_text=True)
+    lines = set(text.splitlines())
+    assert JOB_TYPES, "no job type registered"
+    for job_type in JOB_TYPES:
+        label = f'type="{job_type}"'
+        assert f"job_duration_seconds_count{{{label}}} 0.0" in lines, job_type
+        assert f"job_duration_seconds_sum{{{label}}} 0.0" in lines, job_type
+        assert f'job_duration_seconds_bucket{{le="+Inf",{label}}} 0.0' in lines, job_type
+        assert f'job_duration_seconds_bucket{{le="0.01",{label}}} 0.0' in lines, job_type
+        for counter in ("jobs_created_total", "jobs_completed_total", "jobs_failed_total"):
+            assert f"{counter}{{{label}}} 0.0" in lines, (counter, job_type)
 
 
 def test_openapi_document_lists_every_endpoint(client):

@@ -37,7 +37,8 @@ def test_a_job_created_while_redis_is_down_is_kept_and_sent_by_the_sweep(user, c
     db.session.expire_all()
     job = db.session.scalar(select(Job).where(Job.id == job_id))
     assert job.status == "queued" and job.enqueued_at is None, "not marked as sent"
-    assert release_due_jobs() >= 1
+    # A beat left running by an earlier test may release it first: either way it is sent now.
+    release_due_jobs()
     db.session.expire_all()
     assert db.session.scalar(select(Job.enqueued_at).where(Job.id == job_id)) is not None
 

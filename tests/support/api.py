@@ -46,6 +46,16 @@ def wait_for_job(
     raise AssertionError(f"job {job_id} did not reach {statuses} in {timeout}s; last seen {body}")
 
 
+# A job this far in the future stays queued: a worker left running by an earlier test (the
+# session's worker fixture) cannot take it, so its state is the test's alone.
+WAITING = {"startAfter": 3600}
+
+
+def create_waiting_job(client, headers, type_="test-probe", payload=None, options=None, **kwargs):
+    """A job no worker runs while the test looks at it (delayed by an hour)."""
+    return create_job(client, headers, type_, payload, {**WAITING, **(options or {})}, **kwargs)
+
+
 def create_job(client, headers, type_="test-probe", payload=None, options=None, **kwargs):
     body = {"type": type_, "payload": payload or {}}
     if options is not None:

@@ -159,6 +159,6 @@ def test_a_file_that_cannot_be_deleted_keeps_its_row(owner, monkeypatch):
 
 
 def test_beat_runs_the_artifact_sweep_hourly():
-    entry = celeryconfig._beat_schedule(td(seconds=1))["purge-artifacts"]
+    entry = celeryconfig._beat_schedule()["purge-artifacts"]
     assert entry["task"] == tasks.purge_artifacts.name == "maintenance.purge_artifacts"
     assert entry["schedule"] == td(hours=1)

@@ -5,6 +5,7 @@ import uuid
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.errors import Forbidden
+from app.schemas.common import StrictBoolean
 from app.users.service import get_user
 
 
@@ -13,9 +14,12 @@ class AnalyticsReportPayload(Schema):
         unknown = EXCLUDE
 
     days = fields.Integer(
-        load_default=30, validate=validate.Range(min=1, max=366), metadata={"description": "How far back to look"}
+        strict=True,
+        load_default=30,
+        validate=validate.Range(min=1, max=366),
+        metadata={"description": "How far back to look"},
     )
-    allUsers = fields.Boolean(load_default=False, metadata={"description": "Every user's jobs (administrators only)"})
+    allUsers = StrictBoolean(load_default=False, metadata={"description": "Every user's jobs (administrators only)"})
 
 
 def describe_result(result: dict) -> str:

@@ -10,6 +10,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobtypes.backup_connection.tables import describe_unknown, resolve_tables
 from app.models import SchemaCache
+from app.schemas.common import StrictBoolean
 
 
 class BackupConnectionPayload(Schema):
@@ -17,7 +18,7 @@ class BackupConnectionPayload(Schema):
         unknown = EXCLUDE
 
     connectionId = fields.UUID(required=True)
-    includeData = fields.Boolean(load_default=False)
+    includeData = StrictBoolean(load_default=False)
     tables = fields.List(
         fields.String(validate=validate.Length(min=1, max=511)),
         load_default=list,

@@ -19,7 +19,7 @@ class BulkImportPayload(Schema):
         validate=validate.Length(min=1, max=255),
         metadata={"description": "Needed only when several schemas of the cached schema have this table"},
     )
-    batchSize = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10_000))
+    batchSize = fields.Integer(strict=True, load_default=1000, validate=validate.Range(min=1, max=10_000))
 
 
 def check_access(user_id: uuid.UUID, payload: dict) -> None:

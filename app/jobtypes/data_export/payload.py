@@ -11,6 +11,17 @@ from app.jobtypes.data_export.sql_lexer import DIALECTS
 from app.models import Connection
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{letter.upper()}{letter.lower()}]" for letter in word)
+
+
+_KEYWORD = "(" + "|".join(_any_case(word) for word in ("select", "with", "values", "table")) + ")"
+# Outside quotes: anything but quotes, `;`, `#`, and `-` / `/` that would open a comment.
+_PLAIN = "[^'\"`;#/\\u0000-]|-[^-'\"`;#/\\u0000]|/[^*'\"`;#\\u0000-]"
+_QUOTED = "'[^'\\u0000]*'|\"[^\"\\u0000]*\"|`[^`\\u0000]*`"
+QUERY_PATTERN = f"^\\s*{_KEYWORD}(\\s({_PLAIN}|{_QUOTED})*)?;?\\s*$"
+
+
 class DataExportPayload(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -19,7 +30,15 @@ class DataExportPayload(Schema):
     query = fields.String(
         required=True,
         validate=validate.Length(min=1, max=100_000),
-        metadata={"description": "One read-only SELECT (or WITH ... SELECT, VALUES, TABLE)"},
+        metadata={
+            "description": (
+                "One read-only SELECT (or WITH ... SELECT, VALUES, TABLE). The pattern is the form "
+                "accepted by every dialect: quoted text balanced, no comment, at most a final `;`. "
+                "Writes, DDL, INTO, locking clauses and several statements are refused (400 "
+                "`query_not_allowed`); comments the dialect can read are accepted too."
+            ),
+            "pattern": QUERY_PATTERN,
+        },
     )
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "json"]))
 

@@ -1,6 +1,8 @@
 """`noop`: the canary of health checks and benchmarks."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, validate
+
+from app.schemas.common import StrictFloat
 
 
 class NoopPayload(Schema):
@@ -9,4 +11,4 @@ class NoopPayload(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    sleepSeconds = fields.Float(load_default=0, validate=validate.Range(min=0, max=60))
+    sleepSeconds = StrictFloat(load_default=0, validate=validate.Range(min=0, max=60))

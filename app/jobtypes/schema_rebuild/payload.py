@@ -2,13 +2,15 @@
 
 from marshmallow import EXCLUDE, Schema, fields
 
+from app.schemas.common import StrictBoolean
+
 
 class SchemaRebuildPayload(Schema):
     class Meta:
         unknown = EXCLUDE  # a `userId` sent by a client is ignored: the owner is the caller
 
     connectionId = fields.UUID(required=True)
-    force = fields.Boolean(load_default=False)
+    force = StrictBoolean(load_default=False)
 
 
 def describe_result(result: dict) -> str:

@@ -2,6 +2,8 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.schemas.common import StrictFloat
+
 
 class TestProbePayload(Schema):
     """Fault-injection job for the test suites (registered only with ENABLE_TEST_JOB_TYPES)."""
@@ -9,7 +11,7 @@ class TestProbePayload(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    steps = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    stepSeconds = fields.Float(load_default=0, validate=validate.Range(min=0, max=60))
-    failAttempts = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    steps = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10_000))
+    stepSeconds = StrictFloat(load_default=0, validate=validate.Range(min=0, max=60))
+    failAttempts = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=100))
     failWith = fields.String(load_default="retryable", validate=validate.OneOf(["retryable", "permanent", "crash"]))
