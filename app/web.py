@@ -16,9 +16,15 @@ from flask import Blueprint, Response, redirect, render_template, send_file
 bp = Blueprint("web", __name__)
 
 # Installed by `npm install` at the repo root (scripts/dev.py); never copied into the repo.
-SOCKET_IO_CLIENT = Path(__file__).resolve().parent.parent / "node_modules/socket.io-client/dist/socket.io.min.js"
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+SOCKET_IO_CLIENT = NODE_MODULES / "socket.io-client/dist/socket.io.min.js"
+UPLOT_JS = NODE_MODULES / "uplot/dist/uPlot.iife.min.js"
+UPLOT_CSS = NODE_MODULES / "uplot/dist/uPlot.min.css"
 # Without Node.js the pages poll the REST API; an empty script (not a 404) keeps the console quiet.
 NO_CLIENT_JS = "/* socket.io-client is not installed (npm install): the pages poll the REST API */\n"
+# Without uPlot the operator page shows its figures as tables and says the charts are unavailable.
+NO_UPLOT_JS = "/* uplot is not installed (npm install): the operator page shows tables instead of charts */\n"
+NO_UPLOT_CSS = "/* uplot is not installed */\n"
 
 
 @bp.get("/")
@@ -74,11 +80,32 @@ def webhooks():
     return render_template("pages/webhooks.html")
 
 
+@bp.get("/operator")
+def operator():
+    # Admins only, like the API it reads: the page itself says so to anyone else.
+    return render_template("pages/operator.html")
+
+
 @bp.get("/vendor/socket.io.min.js")
 def socket_io_client():
-    if SOCKET_IO_CLIENT.is_file():
-        return send_file(SOCKET_IO_CLIENT, mimetype="text/javascript", max_age=3600)
-    return Response(NO_CLIENT_JS, mimetype="text/javascript")
+    return _node_file(SOCKET_IO_CLIENT, "text/javascript", NO_CLIENT_JS)
+
+
+@bp.get("/vendor/uPlot.iife.min.js")
+def uplot_js():
+    return _node_file(UPLOT_JS, "text/javascript", NO_UPLOT_JS)
+
+
+@bp.get("/vendor/uPlot.min.css")
+def uplot_css():
+    return _node_file(UPLOT_CSS, "text/css", NO_UPLOT_CSS)
+
+
+def _node_file(path: Path, mimetype: str, stand_in: str) -> Response:
+    """A file of an npm package, or a stand-in comment (not a 404) when it is not installed."""
+    if path.is_file():
+        return send_file(path, mimetype=mimetype, max_age=3600)
+    return Response(stand_in, mimetype=mimetype)
 
 
 def register_web(app) -> None:

@@ -2,10 +2,23 @@
 
 from flask import Flask
 
-from app.api import admin, auth, connections, health, jobs, notifications, schedules, uploads, webhooks, workflows
+from app.api import (
+    admin,
+    auth,
+    connections,
+    health,
+    job_history,
+    jobs,
+    notifications,
+    schedules,
+    uploads,
+    webhooks,
+    workflows,
+)
 from app.extensions import api
 
 
 def register_api(app: Flask) -> None:
-    for module in (auth, connections, jobs, workflows, schedules, uploads, notifications, health, admin, webhooks):
+    resources = (auth, connections, jobs, job_history, workflows, schedules, uploads, notifications, webhooks)
+    for module in (*resources, health, admin):
         api.register_blueprint(module.blp)

@@ -1,4 +1,5 @@
-"""Administration (role `admin`): every user's jobs, dead letters and their redrive, audit log."""
+"""Administration (role `admin`): every user's jobs, dead letters and their redrive, audit log,
+and the job statistics behind the operator page's charts."""
 
 from __future__ import annotations
 
@@ -10,22 +11,24 @@ from app.api.blueprint import Blueprint
 from app.api.security import admin_required
 from app.jobs import dead_letters as admin
 from app.jobs import service as jobs
+from app.jobs import stats as job_stats
 from app.jobs.announcements import serialize_job
 from app.platform import audit
-from app.schemas.admin import AdminJobSchema, AuditEntrySchema, DeadLetterSchema
+from app.schemas.admin import AdminJobListArgsSchema, AdminJobSchema, AuditEntrySchema, DeadLetterSchema
 from app.schemas.common import ErrorSchema, PaginationArgsSchema, page_schema, paginated
-from app.schemas.jobs import JobListArgsSchema, RetryResponseSchema
+from app.schemas.jobs import RetryResponseSchema
+from app.schemas.stats import JobStatsArgsSchema, JobStatsSchema
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
 
 @blp.route("/jobs", methods=["GET"])
 @admin_required
-@blp.arguments(JobListArgsSchema, location="query")
+@blp.arguments(AdminJobListArgsSchema, location="query")
 @blp.response(200, page_schema(AdminJobSchema, "AdminJobPage"))
 @blp.alt_response(403, schema=ErrorSchema)
 def all_jobs(args):
-    rows, total = jobs.list_jobs(args["page"], args["limit"], None, args.get("status"), args.get("type"))
+    rows, total = jobs.list_jobs(args["page"], args["limit"], args.get("userId"), args.get("status"), args.get("type"))
     items = [{**serialize_job(job), "userId": str(job.user_id)} for job in rows]
     return paginated(items, args["page"], args["limit"], total)
 
@@ -58,3 +61,13 @@ def redrive(dead_letter_id: uuid.UUID):
 def audit_log(args):
     rows, total = audit.list_audit_log(args["page"], args["limit"])
     return paginated(rows, args["page"], args["limit"], total)
+
+
+@blp.route("/stats/jobs", methods=["GET"])
+@admin_required
+@blp.arguments(JobStatsArgsSchema, location="query")
+@blp.response(200, JobStatsSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+def stats_jobs(args):
+    """Jobs finished per minute by outcome and run time per type over the last `hours`, for charts."""
+    return job_stats.job_stats(args["hours"])

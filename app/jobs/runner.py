@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,8 @@ from app.platform.logging_setup import job_id_var, user_id_var
 
 log = logging.getLogger(__name__)
 
+HISTORY_PROGRESS_SECONDS = 1.0
+
 
 class JobContext:
     """What a handler sees: its ids, its payload, and `progress()` as the cancellation checkpoint."""
@@ -36,6 +39,7 @@ class JobContext:
         self.attempt: int = job.attempts
         self.payload: dict = dict(job.payload or {})
         self.last_progress: dict | None = job.progress
+        self.last_remembered: float | None = None  # monotonic time of the last progress in the history
         self.cancelled = threading.Event()
 
     def progress(self, current: int, total: int, message: str | None = None) -> None:
@@ -43,7 +47,12 @@ class JobContext:
         self.check_cancelled()
         percentage = round(current * 100 / total) if total else 0
         progress = {"current": current, "total": total, "percentage": percentage, "message": message}
-        if not state.save_progress(self.job_id, self.attempt, progress):
+        # The history keeps the first checkpoint and then at most one every HISTORY_PROGRESS_SECONDS.
+        now = time.monotonic()
+        remember = self.last_remembered is None or now - self.last_remembered >= HISTORY_PROGRESS_SECONDS
+        if remember:
+            self.last_remembered = now
+        if not state.save_progress(self.job_id, self.attempt, progress, remember):
             self.cancelled.set()
             raise JobCancelled()
         self.last_progress = progress

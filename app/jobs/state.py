@@ -5,9 +5,11 @@ so a duplicate delivery, a stale worker or a cancellation that raced it changes 
 `UPDATE ... WHERE status = ...`. None means the guard did not match.
 
 Transitions leave their transaction open: the caller adds what the transition announces
-(notifications) and commits both at once; what was staged is pushed after that commit. A job
-that completes, ends or is retried is handed to the listeners of `lifecycle` in that same
-transaction (workflows: its dependents are released, cancelled or revived with it).
+(notifications) and commits both at once; what was staged is pushed after that commit. Each
+transition that matched adds its row to the job's history (job_events) in that same transaction,
+so an event exists exactly when its transition does; and a job that completes, ends or is retried
+is handed to the listeners of `lifecycle` in that same transaction too (workflows: its dependents
+are released, cancelled or revived with it).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from enum import StrEnum
 from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
+from app.jobs import history
 from app.jobs.lifecycle import Seam, notify
 from app.models import DeadLetter, Job
+from app.models.job_event import EventKind
 
 MAX_BACKOFF_SECONDS = 3600
 LOST_WORKER_ERROR = "The worker running this job stopped responding"
@@ -68,7 +72,7 @@ def current_attempt(job_id: uuid.UUID, attempt: int):
 def claim(job_id: uuid.UUID, worker: str) -> Job | None:
     """queued (due, and not waiting for a dependency) -> active, counting an attempt. A job whose
     worker died is the recovery sweep's (`recover`), never taken over here."""
-    return update_returning(
+    claimed = update_returning(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due(), _unblocked())
         .values(
@@ -81,13 +85,17 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
             error=None,
         )
     )
+    return _recorded(claimed, EventKind.STARTED)
 
 
-def save_progress(job_id: uuid.UUID, attempt: int, progress: dict) -> bool:
-    """Record progress (committed at once); False means the attempt is no longer current."""
+def save_progress(job_id: uuid.UUID, attempt: int, progress: dict, remember: bool = False) -> bool:
+    """Record progress (committed at once; with `remember`, as a history checkpoint too); False
+    means the attempt is no longer current."""
     done = db.session.execute(
         update(Job).where(current_attempt(job_id, attempt)).values(progress=progress, heartbeat_at=func.now())
     ).rowcount
+    if done and remember:
+        history.stage_progress(job_id, attempt, progress)
     db.session.commit()
     return bool(done)
 
@@ -106,7 +114,7 @@ def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | Non
     values = {"status": JobStatus.COMPLETED, "result": result, "completed_at": func.now(), "error": None}
     if progress is not None:
         values["progress"] = progress
-    completed = _finish_attempt(job_id, attempt, values)
+    completed = _recorded(_finish_attempt(job_id, attempt, values), EventKind.COMPLETED)
     if completed is not None:
         notify(Seam.COMPLETED, [completed])
     return completed
@@ -137,7 +145,7 @@ def retry_later(job_id: uuid.UUID, attempt: int, error: str, due: datetime | Non
         "next_attempt_at": due,
         "enqueued_at": None,
     }
-    return _finish_attempt(job_id, attempt, values)
+    return _recorded(_finish_attempt(job_id, attempt, values), EventKind.RETRYING)
 
 
 def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | None = None) -> Job | None:
@@ -149,7 +157,7 @@ def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | 
     if failed is not None:
         db.session.add(dead_letter(failed))
         notify(Seam.ENDED, [failed])
-    return failed
+    return _recorded(failed, EventKind.FAILED)
 
 
 def dead_letter(job: Job) -> DeadLetter:
@@ -161,6 +169,13 @@ def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict) -> Job | None
     return update_returning(update(Job).where(current_attempt(job_id, attempt)).values(**values))
 
 
+def _recorded(job: Job | None, kind: EventKind) -> Job | None:
+    """The job a transition returned, its history event added when the transition matched."""
+    if job is not None:
+        history.stage(job, kind)
+    return job
+
+
 def cancel(job_id: uuid.UUID) -> Job | None:
     """queued or active -> cancelled; a running attempt sees it at its next checkpoint."""
     cancelled = update_returning(
@@ -170,7 +185,7 @@ def cancel(job_id: uuid.UUID) -> Job | None:
     )
     if cancelled is not None:
         notify(Seam.ENDED, [cancelled])
-    return cancelled
+    return _recorded(cancelled, EventKind.CANCELLED)
 
 
 def cancel_all(job_ids: list[uuid.UUID]) -> list[Job]:
@@ -185,6 +200,8 @@ def cancel_all(job_ids: list[uuid.UUID]) -> list[Job]:
             execution_options={"synchronize_session": False, "populate_existing": True},
         )
     )
+    for job in cancelled:
+        history.stage(job, EventKind.CANCELLED)
     notify(Seam.ENDED, cancelled)
     return cancelled
 
@@ -219,7 +236,7 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
             .values(redriven_at=now, redriven_by=actor_id)
         )
         notify(Seam.RETRIED, [job])
-    return job
+    return _recorded(job, EventKind.REQUEUED)
 
 
 def lost_attempts(heartbeat_timeout: timedelta) -> list[tuple[uuid.UUID, int]]:

@@ -4,6 +4,7 @@ from app.models.artifact import Artifact
 from app.models.audit import AuditEntry
 from app.models.connection import Connection, SchemaCache
 from app.models.job import DeadLetter, IdempotencyKey, Job, JobExecution
+from app.models.job_event import JobEvent
 from app.models.notification import EmailDelivery, EmailDigest, Notification
 from app.models.user import NotificationPreference, User
 from app.schedules.models import Schedule  # the schedules domain's table
@@ -18,6 +19,7 @@ __all__ = [
     "EmailDigest",
     "IdempotencyKey",
     "Job",
+    "JobEvent",
     "JobExecution",
     "Notification",
     "NotificationPreference",

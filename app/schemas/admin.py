@@ -1,11 +1,11 @@
-"""Response schemas of the administration endpoints; they dump the model rows directly."""
+"""Schemas of the administration endpoints: the responses dump the model rows directly."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields
 
 from app.models.base import iso
-from app.schemas.jobs import JobSchema
+from app.schemas.jobs import JobListArgsSchema, JobSchema
 
 
 class IsoTime(fields.String):
@@ -17,6 +17,10 @@ class IsoTime(fields.String):
 
 class AdminJobSchema(JobSchema):
     userId = fields.String()
+
+
+class AdminJobListArgsSchema(JobListArgsSchema):
+    userId = fields.UUID(metadata={"description": "Only this user's jobs"})
 
 
 class DeadLetterSchema(Schema):

@@ -5,24 +5,14 @@ Skipped when Playwright or Chromium is missing (see tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import DOCS, TIMEOUT_MS
 from tests.support.api import register
-
-# The README's screenshots are refreshed only when asked (UPDATE_SCREENSHOTS=1), so that a test
-# run never changes tracked files; otherwise they go to a temporary folder.
-DOCS = (
-    Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
-    else Path(tempfile.gettempdir()) / "jobsvc-screenshots"
-)
-TIMEOUT_MS = 20_000
 
 pytestmark = pytest.mark.slow
 

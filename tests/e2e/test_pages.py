@@ -10,7 +10,15 @@ import pytest
 from app import create_app, web
 from app.web import register_web
 
-PAGES = ["/login", "/signup", "/jobs", "/jobs/00000000-0000-0000-0000-000000000001", "/connections", "/preferences"]
+PAGES = [
+    "/login",
+    "/signup",
+    "/jobs",
+    "/jobs/00000000-0000-0000-0000-000000000001",
+    "/connections",
+    "/preferences",
+    "/operator",
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +63,23 @@ def test_socket_client_served_or_replaced(pages, monkeypatch, tmp_path):
     assert "not installed" in response.get_data(as_text=True)
 
 
+def test_uplot_served_or_replaced(pages, monkeypatch, tmp_path):
+
+    if web.UPLOT_JS.is_file():
+        body = pages.get("/vendor/uPlot.iife.min.js").get_data(as_text=True)
+        assert "uPlot" in body and len(body) > 10_000
+        assert ".uplot" in pages.get("/vendor/uPlot.min.css").get_data(as_text=True)
+    monkeypatch.setattr(web, "UPLOT_JS", tmp_path / "absent.js")
+    monkeypatch.setattr(web, "UPLOT_CSS", tmp_path / "absent.css")
+    script = pages.get("/vendor/uPlot.iife.min.js")
+    assert script.status_code == 200 and script.mimetype == "text/javascript"
+    assert "not installed" in script.get_data(as_text=True)
+    assert pages.get("/vendor/uPlot.min.css").mimetype == "text/css"
+
+
 def test_static_assets(pages):
-    for path in ["/static/css/app.css", "/static/js/api.js", "/static/js/live.js"]:
+    scripts = ["api.js", "live.js", "job-forms.js", "job-tracker.js", "operator.js", "operator-charts.js"]
+    for path in ["/static/css/app.css"] + [f"/static/js/{name}" for name in scripts]:
         response = pages.get(path)
         assert response.status_code == 200, path
         response.close()

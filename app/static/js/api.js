@@ -79,7 +79,9 @@ window.Api = (function () {
   async function request(method, path, body, retried) {
     const headers = { Authorization: "Bearer " + accessToken() };
     const init = { method, headers };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      init.body = body; // the browser sets the multipart Content-Type with its boundary
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
@@ -157,5 +159,11 @@ window.Api = (function () {
     patch: (path, body) => request("PATCH", path, body),
     del: (path) => request("DELETE", path),
     download: (path, fallbackName) => download(path, fallbackName),
+    // A CSV or JSON file for an import, streamed to POST /api/uploads as multipart/form-data.
+    upload: (file) => {
+      const form = new FormData();
+      form.append("file", file, file.name);
+      return request("POST", "/api/uploads", form);
+    },
   };
 })();

@@ -1,5 +1,6 @@
-// Connections: add, list, test, delete, rebuild the schema (with the rebuild's live progress)
-// and browse the cached schema as tables and columns.
+// Connections: add, list, test, delete, rebuild the schema (with the rebuild's live progress),
+// browse the cached schema as tables and columns, and start exports, imports and backups
+// (job-forms.js).
 "use strict";
 (function () {
   if (!Api.accessToken()) return;
@@ -70,7 +71,8 @@
         h("button", { type: "button", class: "delete", onclick: () => remove(conn), text: "Delete" }),
       ),
       h("p", { class: "test-result", role: "status" }),
-      h("div", { class: "job-slot" }, jobLine(conn.id)),
+      h("div", { class: "job-slot rebuild-slot" }, jobLine(conn.id)),
+      JobForms.forConnection(conn),
       h("div", { class: "schema-slot" }, schemaView(schemas.get(conn.id))),
     );
   }
@@ -78,7 +80,7 @@
   const slot = (connId, name) => list.querySelector('li[data-connection-id="' + connId + '"] .' + name);
 
   function renderJob(connId) {
-    const el = slot(connId, "job-slot");
+    const el = slot(connId, "rebuild-slot");
     if (el) el.replaceChildren(...[jobLine(connId)].filter(Boolean));
   }
 

@@ -12,6 +12,7 @@
 
   const who = Api.user();
   document.getElementById("who").textContent = who ? who.name || who.email : "";
+  document.getElementById("nav-operator").hidden = !(who && who.role === "admin");
   document.getElementById("sign-out").addEventListener("click", Api.signOut);
 
   function setCount(n) {

@@ -1,5 +1,5 @@
 // Pieces shared by the jobs list, the job detail and the connections page: progress bars,
-// status labels, cancel / retry, and folding socket events into a job object.
+// status labels, cancel / retry, downloads, rejected rows, and folding socket events into a job.
 "use strict";
 window.Jobs = (function () {
   const { h } = Dom;
@@ -49,6 +49,27 @@ window.Jobs = (function () {
     );
   }
 
+  // A failed import lists the rows it refused (the first ones, with their line numbers).
+  function rejectedRows(job) {
+    const result = job.result || {};
+    if (!Array.isArray(result.rejectedRows) || !result.rejectedRows.length) return null;
+    const shown = result.rejectedRows.length;
+    const total = result.rejectedCount || shown;
+    return h(
+      "table",
+      { class: "rejected" },
+      h("caption", { text: "Rejected rows: " + total.toLocaleString() + (total > shown ? " (the first " + shown + " shown)" : "") }),
+      h("thead", {}, h("tr", {}, ["Line", "Column", "Why"].map((name) => h("th", { scope: "col", text: name })))),
+      h(
+        "tbody",
+        {},
+        result.rejectedRows.map((row) =>
+          h("tr", { "data-line": row.line }, [String(row.line), row.column || "—", row.error].map((text) => h("td", { text }))),
+        ),
+      ),
+    );
+  }
+
   function formatBytes(bytes) {
     const units = ["bytes", "KB", "MB", "GB", "TB"];
     let value = bytes;
@@ -92,5 +113,16 @@ window.Jobs = (function () {
     ["job:status", "job:completed", "job:failed"].forEach((event) => Live.on(event, (data) => fn(event, data)));
   }
 
-  return { FINAL, progressBar, statusBadge, actionButtons, downloadButtons, apply, onEvents, percentage };
+  return {
+    FINAL,
+    progressBar,
+    statusBadge,
+    actionButtons,
+    downloadButtons,
+    rejectedRows,
+    formatBytes,
+    apply,
+    onEvents,
+    percentage,
+  };
 })();

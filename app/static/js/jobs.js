@@ -1,5 +1,5 @@
 // The jobs list: filters and pagination in the URL's query string, live progress for every
-// visible job, cancel / retry.
+// visible job, cancel / retry; the usage report form (job-forms.js).
 "use strict";
 (function () {
   if (!Api.accessToken()) return;
@@ -91,5 +91,6 @@
     if (id && !jobs.has(id) && page === 1) load();
   });
   Live.on("resync", load);
+  JobForms.bindReport(document.getElementById("report-form"));
   load();
 })();

@@ -1,0 +1,53 @@
+"""A job's history (job_events): staged by the transitions of `app.jobs.state` in their own
+transaction, so an event exists exactly when its transition does, and read back for the job page."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Job, JobEvent
+from app.models.job_event import EventKind
+
+# The newest events shown; a long job checkpointing for hours keeps more rows than a page needs.
+MAX_EVENTS = 500
+
+
+# The kinds whose row keeps the attempt's error (a retry or a redrive clears it from the job).
+ERROR_KINDS = (EventKind.RETRYING, EventKind.FAILED)
+
+
+def stage(job: Job, kind: EventKind) -> None:
+    """Add the event of the transition `job` just went through to the open transaction."""
+    error = job.error if kind in ERROR_KINDS else None
+    db.session.add(JobEvent(job_id=job.id, kind=kind, attempt=job.attempts, progress=job.progress, error=error))
+
+
+def stage_progress(job_id: uuid.UUID, attempt: int, progress: dict) -> None:
+    """Add a progress checkpoint of the current attempt to the open transaction."""
+    db.session.add(JobEvent(job_id=job_id, kind=EventKind.PROGRESS, attempt=attempt, progress=progress))
+
+
+def history(user_id: uuid.UUID, job_id: uuid.UUID) -> list[dict]:
+    """The caller's job's events, oldest first (the newest MAX_EVENTS); 404 for anyone else."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.user_id != user_id:
+        raise NotFound("Job not found")
+    newest = db.session.scalars(
+        select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id.desc()).limit(MAX_EVENTS)
+    ).all()
+    return [serialize(event) for event in reversed(newest)]
+
+
+def serialize(event: JobEvent) -> dict:
+    """One event as `JobEventSchema` dumps it."""
+    return {
+        "at": event.created_at,
+        "kind": event.kind,
+        "attempt": event.attempt,
+        "progress": event.progress,
+        "error": event.error,
+    }
