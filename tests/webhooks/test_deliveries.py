@@ -56,6 +56,26 @@ def test_job_events_carry_the_job_as_the_api_shows_it(wh_client, account, receiv
     assert len({r.headers["webhook-id"] for r in requests}) == 2
 
 
+def test_a_finished_workflow_is_delivered_once_with_its_counts(wh_client, account, receiver, worker):
+    hook = receiver()
+    webhook = create_webhook(wh_client, account["headers"], hook.url, events=["workflow.completed"])
+    body = {
+        "name": "nightly",
+        "jobs": [
+            {"key": "a", "type": "noop", "payload": {}},
+            {"key": "b", "type": "noop", "payload": {}, "dependsOn": ["a"]},
+        ],
+    }
+    created = wh_client.post("/api/workflows", json=body, headers=account["headers"])
+    assert created.status_code == 202, created.get_json()
+    [request] = hook.wait_for(1)
+    event = Webhook(webhook["secret"]).verify(request.body, request.headers)
+    assert event["type"] == "workflow.completed"
+    workflow = event["data"]["workflow"]
+    assert workflow["workflowId"] == created.get_json()["id"] and workflow["name"] == "nightly"
+    assert (workflow["count"], workflow["completed"], workflow["failed"]) == (2, 2, 0)
+
+
 def test_a_receiver_failing_twice_gets_the_same_id_three_times_then_succeeds(wh_client, account, receiver):
     hook = receiver(Answer(500, b"boom"), Answer(503, b"busy"))
     webhook = create_webhook(wh_client, account["headers"], hook.url)
