@@ -92,9 +92,7 @@ def test_webhooks_page(browser, webhook_site, receiver):  # noqa: F811
         page.click(f"{card} .deliveries tr:has(.status-failed) button.redeliver")
         redelivered = hook.wait_for(6)[5]
         assert redelivered.headers["webhook-id"] == first.headers["webhook-id"]
-        page.wait_for_function(
-            f"() => document.querySelectorAll('{card} .deliveries .status-completed').length === 2"
-        )
+        page.wait_for_function(f"() => document.querySelectorAll('{card} .deliveries .status-completed').length === 2")
 
         page.click(f"{card} button.toggle")
         page.wait_for_selector(f"{card} >> text=Disabled by its owner")
