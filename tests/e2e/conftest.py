@@ -25,6 +25,11 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Other test folders import `browser` into their own conftest, which makes another session fixture:
+# they all share one Chromium, since Playwright's sync API cannot be started twice at once.
+_shared: dict = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def browser():
     try:
@@ -33,10 +38,15 @@ def browser():
         pytest.skip("playwright is not installed (pip install -r requirements/dev.txt)")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    if not _shared["users"]:
+        _shared["playwright"] = sync_playwright().start()
+        _shared["browser"] = _shared["playwright"].chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    _shared["users"] += 1
+    yield _shared["browser"]
+    _shared["users"] -= 1
+    if not _shared["users"]:
+        _shared["browser"].close()
+        _shared["playwright"].stop()
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 
+from tests.e2e.helpers import screenshot
+
 TIMEOUT_MS = 15000
 
 
 def test_create_preview_run_now_and_pause(browser, site):
-    context = browser.new_context()
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
@@ -45,6 +47,13 @@ def test_create_preview_run_now_and_pause(browser, site):
         page.click("li[data-schedule-id] button.run-now")
         link = page.wait_for_selector("li[data-schedule-id] .last-run a.last-job")
         assert link.get_attribute("href").startswith("/jobs/")
+        # The form previews a second schedule's runs beside the first one, linked to its last job.
+        page.fill("#schedule-cron", "0 18 * * 1-5")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#schedule-preview li')].filter("
+            "li => li.textContent.includes('6:00:00 PM')).length === 5"
+        )
+        screenshot(page, "schedules-page.png", full_page=True)
 
         page.click("li[data-schedule-id] button.toggle")
         page.wait_for_selector('li[data-schedule-id][data-enabled="false"]')

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from app import create_app
+from tests.e2e.helpers import screenshot
 from tests.workflows.support import create_workflow, spec
 
 TIMEOUT_MS = 30_000
@@ -36,11 +37,12 @@ def test_the_workflow_page_shows_dependencies_and_live_status(browser, site, cli
         [
             spec("extract", payload={"steps": 4, "stepSeconds": 0.5}),
             spec("transform", ["extract"]),
-            spec("load", ["transform"]),
+            spec("audit", ["extract"]),
+            spec("load", ["transform", "audit"]),
         ],
         name="etl",
     )
-    context = browser.new_context()
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
@@ -52,12 +54,13 @@ def test_the_workflow_page_shows_dependencies_and_live_status(browser, site, cli
         page.goto(site.url + "/workflows/" + workflow["id"])
         page.wait_for_selector("#job-load")
         page.wait_for_selector('#live-state[data-state="live"]')  # events, not the polling fallback
-        assert page.text_content("#job-load td:nth-child(5)") == "transform"
+        assert set(page.text_content("#job-load td:nth-child(5)").split(", ")) == {"transform", "audit"}
         assert page.text_content("#workflow-name") == "etl"
         page.evaluate("() => { window.__sameDocument = true; }")
         page.wait_for_selector("#workflow-status .status-completed")
-        for key in ("extract", "transform", "load"):
+        for key in ("extract", "transform", "audit", "load"):
             assert page.get_attribute(f"#job-{key}", "data-status") == "completed"
+        screenshot(page, "workflow-page.png")
         assert page.evaluate("() => window.__sameDocument === true"), "the page reloaded"
         page.goto(site.url + "/workflows")
         page.wait_for_selector(f'tr[data-workflow-id="{workflow["id"]}"][data-status="completed"]')

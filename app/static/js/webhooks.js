@@ -61,7 +61,7 @@
       h("td", { text: String(d.attempts) }),
       h("td", { text: d.responseStatus === null ? "—" : String(d.responseStatus) }),
       h("td", { text: d.lastError || "" }),
-      h("td", { text: time(d.createdAt) }),
+      h("td", { class: "when", text: time(d.createdAt) }),
       h("td", {}, h("button", { type: "button", class: "redeliver", onclick: () => redeliver(hook, d), text: "Redeliver" })),
     );
   }

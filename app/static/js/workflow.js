@@ -73,7 +73,7 @@
         "tr",
         { id: "job-" + entry.key, "data-job-id": entry.id, "data-status": job.status },
         h("td", {}, h("a", { href: "/jobs/" + entry.id, text: entry.key })),
-        h("td", { text: job.type }),
+        h("td", { class: "job-type", text: job.type }),
         h("td", {}, Jobs.statusBadge(job)),
         h("td", {}, Jobs.progressBar(job)),
         h("td", {}, keyLinks(entry.dependsOn)),
