@@ -196,7 +196,7 @@ def to_rows(results: dict, sockets: int, events: int) -> list[support.Row]:
 
 def collect(quick: bool = False) -> list[support.Row]:
     """The rows of `bench/run.py`: 5,000 idle sockets (100 with `quick`), in the default async mode."""
-    sockets, events, mode = (100, 30) if quick else (5000, 300), support.default_async_mode()
+    (sockets, events), mode = (100, 30) if quick else (5000, 300), support.default_async_mode()
     return support.in_async_mode(to_rows(measure(sockets, events, mode), sockets, events), mode)
 
 

@@ -1,6 +1,8 @@
 """Schedules: request and response shapes (validation of cron, zone and payload is the
 service's, which answers 400 in the contract's shape)."""
 
+from zoneinfo import available_timezones
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.schedules.cron import MACROS, MAX_EXPRESSION_LENGTH
@@ -13,6 +15,8 @@ CRON_DESCRIPTION = (
     "the first valid moment after it, a repeated one at its first occurrence only."
 )
 TIMEZONE_DESCRIPTION = "An IANA time zone name, e.g. Europe/Berlin (default UTC)."
+# The zones this machine's tz database knows: the document lists exactly what the server accepts.
+TIMEZONES = tuple(sorted(available_timezones()))
 
 
 def _cron_field(**kwargs):
@@ -25,7 +29,7 @@ def _cron_field(**kwargs):
 
 def _timezone_field(**kwargs):
     return fields.String(
-        validate=validate.Length(min=1, max=64),
+        validate=validate.OneOf(TIMEZONES, error="Unknown time zone: use an IANA name such as Europe/Berlin."),
         metadata={"description": TIMEZONE_DESCRIPTION, "example": "Asia/Tokyo"},
         **kwargs,
     )

@@ -20,7 +20,7 @@ def _events_field(required: bool) -> fields.List:
         fields.String(validate=validate.OneOf((*EVENT_TYPES, ANY_EVENT))),
         required=required,
         validate=[validate.Length(min=1, max=len(EVENT_TYPES)), _distinct_events],
-        metadata={"description": 'Event types to receive, or ["*"] for every one'},
+        metadata={"description": 'Event types to receive, or ["*"] for every one', "uniqueItems": True},
     )
 
 

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models.job import DeadLetter
 from app.webhooks import outbox, signing
 from app.webhooks.models import WebhookEndpoint
-from tests.sockets.conftest import AUTH_TIMEOUT, open_socket, web  # noqa: F401  (fixtures)
+from tests.sockets.conftest import AUTH_TIMEOUT, async_mode, open_socket, web  # noqa: F401  (fixtures)
 from tests.support.api import create_job, login, register
 
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -1,8 +1,8 @@
 """Email digests end to end: jobs created over the API in a loop, run by a real worker, emailed to
 a real mailbox (aiosmtpd), the digest sent by beat's sweep at the end of the window.
 
-As in test_job_notifications.py, this module runs its own worker and beat on the session's
-private Redis database with SMTP_URL set, here with a short EMAIL_DIGEST_SECONDS window."""
+This module runs its own worker and beat, with SMTP_URL set and a short EMAIL_DIGEST_SECONDS
+window, on a database and Redis database of its own."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ import time
 import uuid
 
 import pytest
-import redis as redis_lib
-from celery import Celery
 from sqlalchemy import select
 
-import celeryconfig
 from app.extensions import db
 from app.models import EmailDelivery
 from tests.support import processes
 from tests.support.api import create_job, wait_for_job
+from tests.support.private_stack import private_stack
 from tests.support.smtp import SmtpServer
 
 WINDOW = 4.0  # EMAIL_DIGEST_SECONDS of this module's worker
@@ -26,34 +24,32 @@ BURST = 10
 
 
 @pytest.fixture(scope="module")
-def pipeline(app, private_redis_url):
-    """A mailbox, a worker and beat with SMTP_URL and a WINDOW-second digest window on this
-    session's private Redis database; yields (mailbox, a Celery client of that broker)."""
-    redis_lib.Redis.from_url(private_redis_url).flushdb()
+def stack(database):
+    """A database and Redis database of this module's own: the beat other tests run on the
+    session's database would otherwise close these digest windows through its own broker."""
+    settings = {"EMAIL_DIGEST_SECONDS": str(WINDOW)}
+    with private_stack(database, "dig", settings, {"EMAIL_DIGEST_SECONDS": WINDOW}) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def app(stack):
+    """The root conftest's client, users and app context, bound to this module's own stack."""
+    return stack.app
+
+
+@pytest.fixture(scope="module")
+def mailbox(stack):
+    """A mailbox, and a worker and beat that send to it, with a WINDOW-second digest window."""
     with SmtpServer() as mailbox:
-        env = {"REDIS_URL": private_redis_url, "SMTP_URL": mailbox.url(), "EMAIL_DIGEST_SECONDS": str(WINDOW)}
+        env = {**stack.env, "SMTP_URL": mailbox.url()}
         worker = processes.start_worker(concurrency=2, name=f"digest-{uuid.uuid4().hex[:6]}", env=env)
         beat = processes.start_beat(env=env)
-        broker = Celery("digest-tests", set_as_current=False)
-        broker.conf.update(celeryconfig.build({**app.config, "REDIS_URL": private_redis_url}))
         try:
-            yield mailbox, broker
+            yield mailbox
         finally:
-            broker.close()
             processes.stop(beat)
             processes.stop(worker)
-            redis_lib.Redis.from_url(private_redis_url).flushdb()
-
-
-@pytest.fixture(autouse=True)
-def private_broker(app, pipeline, monkeypatch):
-    """Jobs created by this process during a test go to the private broker."""
-    monkeypatch.setitem(app.extensions, "celery", pipeline[1])
-
-
-@pytest.fixture()
-def mailbox(pipeline):
-    return pipeline[0]
 
 
 def burst(client, user: dict, count: int) -> list[str]:
