@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models.job import DeadLetter
 from app.webhooks import outbox, signing
 from app.webhooks.models import WebhookEndpoint
-from tests.sockets.conftest import AUTH_TIMEOUT, async_mode, open_socket, web  # noqa: F401  (fixtures)
+from tests.sockets.conftest import AUTH_TIMEOUT, open_socket, web  # noqa: F401  (fixtures)
 from tests.support.api import create_job, login, register
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -65,6 +65,13 @@ def assert_error_shape(response, status: int | tuple) -> list[str]:
     ):
         problems.append(f"not the contract's error shape: {body!r}")
     return problems
+
+
+@pytest.fixture(scope="session")
+def async_mode() -> str:
+    """One web server for the socket rows of the matrix: who may do what does not depend on the
+    async mode (the socket suite covers both modes), and one mode keeps the matrix one world."""
+    return "eventlet"
 
 
 @pytest.fixture(scope="module")
