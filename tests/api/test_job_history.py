@@ -40,14 +40,18 @@ def test_a_retried_job_keeps_the_error_of_its_first_attempt(client, user, worker
 
 
 def test_cancel_and_retry_are_in_the_history(client, user):
-    created = create_job(client, user["headers"], payload={}, options={"startAfter": 3600}).get_json()
+    # Retried, the job would be due at once and a worker left from an earlier test could run it:
+    # it waits for a dependency delayed by an hour instead, so its history is only what the user did.
+    blocker = create_job(client, user["headers"], payload={}, options={"startAfter": 3600}).get_json()
+    created = create_job(client, user["headers"], payload={}, options={"dependsOn": [blocker["id"]]}).get_json()
     assert client.delete(f"/api/jobs/{created['id']}", headers=user["headers"]).status_code == 200
     assert client.post(f"/api/jobs/{created['id']}/retry", headers=user["headers"]).status_code == 202
     assert [(e["kind"], e["attempt"]) for e in history(client, user["headers"], created["id"])] == [
         ("cancelled", 0),
         ("requeued", 0),
     ]
-    client.delete(f"/api/jobs/{created['id']}", headers=user["headers"])
+    for job in (created, blocker):
+        client.delete(f"/api/jobs/{job['id']}", headers=user["headers"])
 
 
 def _lose_the_worker(job_id: str) -> None:

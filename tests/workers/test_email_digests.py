@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import EmailDelivery
+from app.models import EmailDelivery, EmailDigest
 from tests.support import processes
 from tests.support.api import create_job, wait_for_job
 from tests.support.private_stack import private_stack
@@ -21,6 +22,7 @@ from tests.support.smtp import SmtpServer
 
 WINDOW = 4.0  # EMAIL_DIGEST_SECONDS of this module's worker
 BURST = 10
+CLOCK_SLACK = 0.2  # seconds: converting Postgres' clock to the test's, and the mailbox polling
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,17 @@ def arrivals(mailbox, address: str, count: int, timeout: float) -> list[tuple[fl
     return seen
 
 
+def window_due_at(user: dict) -> datetime:
+    """The end of the user's (single) digest window, as Postgres set it."""
+    db.session.expire_all()
+    return db.session.scalars(select(EmailDigest.due_at).where(EmailDigest.user_id == uuid.UUID(user["id"]))).one()
+
+
+def monotonic_at(moment: datetime) -> float:
+    """A wall-clock moment on `time.monotonic()`'s scale, as `arrivals` records times."""
+    return time.monotonic() - (time.time() - moment.timestamp())
+
+
 def user_deliveries(user: dict) -> list[EmailDelivery]:
     db.session.expire_all()
     query = select(EmailDelivery).where(EmailDelivery.user_id == uuid.UUID(user["id"]))
@@ -80,13 +93,16 @@ def user_deliveries(user: dict) -> list[EmailDelivery]:
 
 def test_a_burst_of_jobs_gives_one_email_then_one_digest_listing_the_rest(client, user, mailbox, ctx):
     job_ids = burst(client, user, BURST)
-    (first_at, first), (digest_at, digest) = arrivals(mailbox, user["email"], 2, timeout=WINDOW + 20)
+    (_, first), (digest_at, digest) = arrivals(mailbox, user["email"], 2, timeout=WINDOW + 20)
 
     first_job = first.subject == "Test probe completed" and next(j for j in job_ids if f"/jobs/{j}" in first.text)
     assert first_job, first.subject
-    # The digest comes at the window's end (opened when the first email was recorded, just
-    # before it was sent), within one beat sweep and an email worker's hand-off.
-    assert WINDOW - 1.0 <= digest_at - first_at <= WINDOW + 4.0
+    # The digest comes at the window's end, not before, within a beat sweep and an email worker's
+    # hand-off (generous: a loaded machine delays the worker). The end is the window's own `due_at`:
+    # the first email may itself reach the mailbox late, so the gap between the two proves nothing.
+    window_end = monotonic_at(window_due_at(user))
+    assert window_end <= digest_at + CLOCK_SLACK
+    assert digest_at - window_end <= 10.0
     assert digest.subject == f"{BURST - 1} job updates"
     assert f"{BURST - 1} completed" in digest.text
     for job_id in job_ids:
