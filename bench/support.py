@@ -35,6 +35,11 @@ def _admin():
     return conn
 
 
+def libpq_url(url: str) -> str:
+    """An SQLAlchemy database URL as psycopg2 takes it (without a `+driver`)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @contextmanager
 def leased_redis_database():
     """A Redis database number of REDIS_URL's server leased like the tests do; flushed and
