@@ -200,6 +200,22 @@ def stop_all() -> None:
     _processes.clear()
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def redis_client() -> redis.Redis:
     return redis.Redis.from_url(os.environ["REDIS_URL"])
 
