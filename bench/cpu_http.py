@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from bench import support  # noqa: E402
 
 PROCFILE_QUEUES = "jobs,email,maintenance,webhooks"
-WARMUP_JOBS = 20
+WARMUP_JOBS, QUICK_WARMUP_JOBS = 20, 8
 DRAIN_TIMEOUT = 180
 
 
@@ -81,7 +81,7 @@ def wait_until(done, target: int, what: str) -> None:
         time.sleep(0.02)
 
 
-def measure_ours(app, jobs: int, clients: int, concurrency: int) -> dict:
+def measure_ours(app, jobs: int, clients: int, concurrency: int, warmup: int) -> dict:
     import psycopg2
 
     from tests.support.api import register
@@ -99,12 +99,12 @@ def measure_ours(app, jobs: int, clients: int, concurrency: int) -> dict:
             return cursor.fetchone()[0]
 
     try:
-        post_jobs(web.url, user["headers"], WARMUP_JOBS, clients)
-        wait_until(completed, WARMUP_JOBS, "warm-up jobs completed")
+        post_jobs(web.url, user["headers"], warmup, clients)
+        wait_until(completed, warmup, "warm-up jobs completed")
         cpu_before = support.tree_cpu(web.proc.pid) + support.tree_cpu(worker.pid)
         started = time.perf_counter()
         post_jobs(web.url, user["headers"], jobs, clients)
-        wait_until(completed, WARMUP_JOBS + jobs, "jobs completed")
+        wait_until(completed, warmup + jobs, "jobs completed")
         elapsed = time.perf_counter() - started
         cpu = support.tree_cpu(web.proc.pid) + support.tree_cpu(worker.pid) - cpu_before
     finally:
@@ -134,7 +134,7 @@ def send_raw(tasks: int, senders: int) -> float:
     return sum(cpu)
 
 
-def measure_raw(jobs: int, clients: int, concurrency: int) -> dict:
+def measure_raw(jobs: int, clients: int, concurrency: int, warmup: int) -> dict:
     client = support.redis_client()
     client.delete("raw:done")
     worker = support.start_worker(concurrency, app="bench.raw_celery", queues="raw")
@@ -143,12 +143,12 @@ def measure_raw(jobs: int, clients: int, concurrency: int) -> dict:
         return int(client.get("raw:done") or 0)
 
     try:
-        send_raw(WARMUP_JOBS, clients)
-        wait_until(counted, WARMUP_JOBS, "warm-up tasks counted")
+        send_raw(warmup, clients)
+        wait_until(counted, warmup, "warm-up tasks counted")
         worker_before = support.tree_cpu(worker.pid)
         started = time.perf_counter()
         sender_cpu = send_raw(jobs, clients)
-        wait_until(counted, WARMUP_JOBS + jobs, "tasks counted")
+        wait_until(counted, warmup + jobs, "tasks counted")
         elapsed = time.perf_counter() - started
         cpu = support.tree_cpu(worker.pid) - worker_before + sender_cpu
     finally:
@@ -156,10 +156,10 @@ def measure_raw(jobs: int, clients: int, concurrency: int) -> dict:
     return {"seconds": elapsed, "cpu": cpu, "sender_cpu": sender_cpu}
 
 
-def measure(jobs: int, clients: int, concurrency: int) -> dict:
+def measure(jobs: int, clients: int, concurrency: int, warmup: int = WARMUP_JOBS) -> dict:
     with support.service_environment(private_redis=True) as app:
-        raw = measure_raw(jobs, clients, concurrency)
-        ours = measure_ours(app, jobs, clients, concurrency)
+        raw = measure_raw(jobs, clients, concurrency, warmup)
+        ours = measure_ours(app, jobs, clients, concurrency, warmup)
     print(
         f"ours: {ours['seconds']:.2f} s, {ours['cpu']:.2f} CPU s (web + worker); "
         f"raw: {raw['seconds']:.2f} s, {raw['cpu']:.2f} CPU s (worker + senders {raw['sender_cpu']:.2f})",
@@ -194,25 +194,30 @@ def to_rows(result: dict, jobs: int, clients: int, concurrency: int) -> list[sup
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="100 jobs")
+    parser.add_argument("--quick", action="store_true", help="50 jobs")
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=4, help="prefork processes of both workers")
     args = parser.parse_args(argv)
+    args.warmup = QUICK_WARMUP_JOBS if args.quick else WARMUP_JOBS
     if args.quick:
-        args.jobs = 100
+        args.jobs = 50
     return args
 
 
 def collect(quick: bool = False) -> list[support.Row]:
     """The rows of `bench/run.py`."""
     args = arguments(["--quick"] if quick else [])
-    return to_rows(measure(args.jobs, args.clients, args.concurrency), args.jobs, args.clients, args.concurrency)
+    return to_rows(
+        measure(args.jobs, args.clients, args.concurrency, args.warmup), args.jobs, args.clients, args.concurrency
+    )
 
 
 def main() -> None:
     args = arguments()
-    rows = to_rows(measure(args.jobs, args.clients, args.concurrency), args.jobs, args.clients, args.concurrency)
+    rows = to_rows(
+        measure(args.jobs, args.clients, args.concurrency, args.warmup), args.jobs, args.clients, args.concurrency
+    )
     support.print_rows(rows)
 
 
