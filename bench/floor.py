@@ -38,6 +38,12 @@ from bench import support  # noqa: E402
 
 CHANNEL = "flask-socketio"  # app.platform.realtime.CHANNEL, spelled out: the floor imports no app code
 WARMUP_JOBS = 50
+# (title, message) of each notification, as app/jobs/announcements.py words them for a noop job.
+TEXTS = {
+    "job_queued": ("No-op queued", "No-op job has been queued"),
+    "job_started": ("No-op started", "No-op job has started"),
+    "job_completed": ("No-op completed", "No-op completed successfully"),
+}
 
 _CREATE = """
 WITH j AS (
@@ -47,7 +53,7 @@ WITH j AS (
     RETURNING id, user_id
 ), n AS (
     INSERT INTO notifications (id, user_id, type, title, message, data, read, created_at, expires_at)
-    SELECT %(nid)s, j.user_id, 'job_queued', 'No-op queued', 'No-op job has been queued', %(data)s,
+    SELECT %(nid)s, j.user_id, 'job_queued', %(title)s, %(message)s, %(data)s,
            false, now(), now() + interval '30 days'
     FROM j
     WHERE EXISTS (SELECT 1 FROM notification_preferences p WHERE p.user_id = j.user_id
@@ -69,7 +75,7 @@ WITH j AS (
     RETURNING id, user_id, attempts, progress
 ), n AS (
     INSERT INTO notifications (id, user_id, type, title, message, data, read, created_at, expires_at)
-    SELECT %(nid)s, j.user_id, 'job_started', 'No-op started', 'No-op job has started', %(data)s,
+    SELECT %(nid)s, j.user_id, 'job_started', %(title)s, %(message)s, %(data)s,
            false, now(), now() + interval '30 days'
     FROM j
     WHERE j.attempts = 1 AND EXISTS (SELECT 1 FROM notification_preferences p WHERE p.user_id = j.user_id
@@ -88,7 +94,7 @@ WITH j AS (
     RETURNING id, user_id, attempts, progress
 ), n AS (
     INSERT INTO notifications (id, user_id, type, title, message, data, read, created_at, expires_at)
-    SELECT %(nid)s, j.user_id, 'job_completed', 'No-op completed', 'No-op completed successfully', %(data)s,
+    SELECT %(nid)s, j.user_id, 'job_completed', %(title)s, %(message)s, %(data)s,
            false, now(), now() + interval '30 days'
     FROM j
     WHERE EXISTS (SELECT 1 FROM notification_preferences p WHERE p.user_id = j.user_id
@@ -99,8 +105,7 @@ WITH j AS (
 ), m AS (
     INSERT INTO email_deliveries (id, user_id, notification_type, recipient, subject, message, data, status,
                                   attempts)
-    SELECT %(mid)s, j.user_id, 'job_completed', u.email, 'No-op completed', 'No-op completed successfully',
-           %(data)s, 'pending', 0
+    SELECT %(mid)s, j.user_id, 'job_completed', u.email, %(title)s, %(message)s, %(data)s, 'pending', 0
     FROM j JOIN users u ON u.id = j.user_id
     WHERE EXISTS (SELECT 1 FROM notification_preferences p WHERE p.user_id = j.user_id
                   AND p.notification_type = 'job_status' AND p.channel = 'email' AND p.enabled)
@@ -137,10 +142,11 @@ class Floor:
     def create(self, user_id: uuid.UUID) -> str:
         job_id, notification_id = str(uuid.uuid4()), str(uuid.uuid4())
         data = self._data(job_id)
-        self.cursor.execute(_CREATE, {"id": job_id, "user": str(user_id), "nid": notification_id, "data": data})
+        params = {"id": job_id, "user": str(user_id), "nid": notification_id, "data": data, **self._texts("job_queued")}
+        self.cursor.execute(_CREATE, params)
         (created_at,) = self.cursor.fetchone()
         pipe = self.redis.pipeline(transaction=False)
-        self._notification(pipe, user_id, notification_id, "job_queued", "No-op queued", data, created_at)
+        self._notification(pipe, user_id, notification_id, "job_queued", data, created_at)
         self._event(pipe, "job:status", {"jobId": job_id, "status": "queued", "progress": None}, f"job:{job_id}")
         pipe.lpush("jobs", self._broker_message(job_id))
         pipe.execute()
@@ -149,11 +155,11 @@ class Floor:
     def claim(self, user_id: uuid.UUID, job_id: str, worker: str) -> int:
         notification_id = str(uuid.uuid4())
         data = self._data(job_id)
-        params = {"id": job_id, "worker": worker, "nid": notification_id, "data": data}
+        params = {"id": job_id, "worker": worker, "nid": notification_id, "data": data, **self._texts("job_started")}
         self.cursor.execute(_CLAIM, params)
         attempt, created_at = self.cursor.fetchone()
         pipe = self.redis.pipeline(transaction=False)
-        self._notification(pipe, user_id, notification_id, "job_started", "No-op started", data, created_at)
+        self._notification(pipe, user_id, notification_id, "job_started", data, created_at)
         self._event(pipe, "job:status", {"jobId": job_id, "status": "active", "progress": None}, f"job:{job_id}")
         pipe.execute()
         return attempt
@@ -162,11 +168,11 @@ class Floor:
         notification_id, delivery_id = str(uuid.uuid4()), str(uuid.uuid4())
         data = self._data(job_id)
         params = {"id": job_id, "attempt": attempt, "nid": notification_id, "mid": delivery_id, "data": data}
-        self.cursor.execute(_COMPLETE, params)
+        self.cursor.execute(_COMPLETE, {**params, **self._texts("job_completed")})
         _attempt, created_at = self.cursor.fetchone()
         room = f"job:{job_id}"
         pipe = self.redis.pipeline(transaction=False)
-        self._notification(pipe, user_id, notification_id, "job_completed", "No-op completed", data, created_at)
+        self._notification(pipe, user_id, notification_id, "job_completed", data, created_at)
         self._event(pipe, "job:status", {"jobId": job_id, "status": "completed", "progress": None}, room)
         self._event(pipe, "job:completed", {"jobId": job_id, "result": {"ok": True}}, room)
         pipe.execute()
@@ -176,14 +182,20 @@ class Floor:
     def _data(self, job_id: str) -> str:
         return json.dumps({"jobId": job_id, "jobType": "noop", "url": f"{self.public_url}/jobs/{job_id}"})
 
-    def _notification(self, pipe, user_id, notification_id, kind, title, data, created_at) -> None:
+    @staticmethod
+    def _texts(kind: str) -> dict:
+        title, message = TEXTS[kind]
+        return {"title": title, "message": message}
+
+    def _notification(self, pipe, user_id, notification_id, kind, data, created_at) -> None:
         if created_at is None:  # the preference is off: no row, no event
             return
+        title, message = TEXTS[kind]
         event = {
             "id": notification_id,
             "type": kind,
             "title": title,
-            "message": title,
+            "message": message,
             "data": json.loads(data),
             "read": False,
             "readAt": None,
