@@ -1,7 +1,7 @@
 """The jobs list of a user with many jobs, over HTTP, against the cheapest request of the same
 server, and a deep page against the first.
 
-    python bench/jobs_list.py [--quick] [--jobs 200000] [--requests 200]
+    python bench/jobs_list.py [--quick] [--jobs 200000] [--requests 60]
 
 One real web process (`python wsgi.py`) on a fresh migrated database and a private redis-server
 (else a leased database of REDIS_URL). One user gets N jobs straight into PostgreSQL in one
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from bench import support  # noqa: E402
 
 LIMIT = 20
-WARMUP_REQUESTS = 20
+WARMUP_REQUESTS = 5
 
 # Shares of each status (cumulative bounds on random()), and the job types spread over the rows.
 _INSERT = """
@@ -113,6 +113,8 @@ def measure(jobs: int, requests: int) -> dict:
         finally:
             conn.close()
             web.stop()
+    for key, values in times.items():
+        print(f"{paths[key]}: median {statistics.median(values):.1f} ms, max {max(values):.1f} ms", file=sys.stderr)
     return {"middle_page": middle, **{key: statistics.median(values) for key, values in times.items()}}
 
 
@@ -142,7 +144,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="5,000 jobs, 30 requests of each")
     parser.add_argument("--jobs", type=int, default=200_000)
-    parser.add_argument("--requests", type=int, default=200, help="requests of each kind, after the warm-up")
+    parser.add_argument("--requests", type=int, default=60, help="requests of each kind, after the warm-up")
     args = parser.parse_args(argv)
     if args.quick:
         args.jobs, args.requests = 5000, 30

@@ -55,7 +55,7 @@ BENCHMARKS = [
     Benchmark("hot-path", "bench.hot_path", 400),
     Benchmark("cpu-http", "bench.cpu_http", 420),
     Benchmark("api", "bench.api_throughput", 180),
-    Benchmark("jobs-list", "bench.jobs_list", 240),
+    Benchmark("jobs-list", "bench.jobs_list", 300),
     Benchmark("batch", "bench.batch", 300),
     Benchmark("latency", "bench.latency", 480),
     Benchmark("pipeline", "bench.pipeline_rows", 400),
