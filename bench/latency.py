@@ -13,11 +13,17 @@ completes before the subscription does.
 Baseline: raw Celery (bench/raw_celery.py) on the same Redis, result backend Redis, with the same
 prefork pool and concurrency: `noop.delay()` -> `result.get()` for a no-op task, one at a time.
 Both run on a private redis-server (else a leased database of REDIS_URL) and a fresh database.
+
+Each side is measured twice: as above, and with Flower watching (the Procfile's `celery flower`
+command, for the side's own Celery app), which switches task events on in the workers: each task
+then publishes its received/started/succeeded events. The Flower rows start measuring once the
+worker has logged that Flower enabled its events.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import threading
 import time
@@ -29,6 +35,7 @@ from bench import support  # noqa: E402
 
 WARMUP_JOBS = 10
 EVENT_TIMEOUT = 30
+EVENTS_ENABLED = "enabled by remote"  # the worker's log line when Flower switches its events on
 
 
 class CompletionWatcher:
@@ -65,7 +72,33 @@ class CompletionWatcher:
         self.sio.disconnect()
 
 
-def measure_ours(app, jobs: int, concurrency: int) -> list[float]:
+def start_flower(celery_app: str, worker) -> None:
+    """The Procfile's Flower for `celery_app` (on a free port, behind basic auth), returning once
+    `worker` has logged that Flower switched its task events on."""
+    from tests.support.web import free_port
+
+    support.start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            celery_app,
+            "flower",
+            f"--port={free_port()}",
+            "--address=127.0.0.1",
+            f"--basic-auth=bench:{secrets.token_hex(8)}",
+        ],
+        ready="Visit me at",
+    )
+    deadline = time.monotonic() + 30
+    while EVENTS_ENABLED not in Path(worker.log_path).read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise RuntimeError("Flower did not switch the worker's task events on within 30 s")
+        time.sleep(0.1)
+
+
+def measure_ours(app, jobs: int, concurrency: int, flower: bool = False) -> list[float]:
     """Milliseconds from each POST's response to its completion event at the socket."""
     import requests
 
@@ -74,7 +107,9 @@ def measure_ours(app, jobs: int, concurrency: int) -> list[float]:
 
     user = register(app.test_client())
     web = start_web(name="bench-web")
-    support.start_worker(concurrency)
+    worker = support.start_worker(concurrency)
+    if flower:
+        start_flower("workers", worker)
     watcher = CompletionWatcher(web.url, user["token"])
     session = requests.Session()
     latencies = []
@@ -97,11 +132,13 @@ def measure_ours(app, jobs: int, concurrency: int) -> list[float]:
     return latencies
 
 
-def measure_raw(jobs: int, concurrency: int) -> list[float]:
+def measure_raw(jobs: int, concurrency: int, flower: bool = False) -> list[float]:
     """Milliseconds of each `delay()` -> `result.get()` round trip of a no-op task."""
     from bench.raw_celery import noop
 
-    support.start_worker(concurrency, app="bench.raw_celery", queues="raw")
+    worker = support.start_worker(concurrency, app="bench.raw_celery", queues="raw")
+    if flower:
+        start_flower("bench.raw_celery", worker)
     latencies = []
     try:
         for n in range(WARMUP_JOBS + jobs):
@@ -118,16 +155,31 @@ def measure(jobs: int, concurrency: int) -> dict:
     with support.service_environment(private_redis=True) as app:
         raw = measure_raw(jobs, concurrency)
         ours = measure_ours(app, jobs, concurrency)
-    return {"ours": ours, "raw": raw}
+        raw_flower = measure_raw(jobs, concurrency, flower=True)
+        ours_flower = measure_ours(app, jobs, concurrency, flower=True)
+    return {"ours": ours, "raw": raw, "ours_flower": ours_flower, "raw_flower": raw_flower}
 
 
 def to_rows(result: dict, jobs: int, concurrency: int) -> list[support.Row]:
     ours, raw, pct = result["ours"], result["raw"], support.percentile
     what = f"noop job POST -> completion at socket, {jobs:,} serial"
     vs = f"(vs Celery delay()->get(), prefork x{concurrency})"
+    ours_flower, raw_flower = result["ours_flower"], result["raw_flower"]
+    flower = f"Flower watching both, {vs[1:-1]}"
     return [
         support.Row("latency.median", f"{what}, median {vs}", "ms", pct(ours, 0.5), pct(raw, 0.5), "<= 3"),
         support.Row("latency.p99", f"{what}, p99 {vs}", "ms", pct(ours, 0.99), pct(raw, 0.99)),
+        support.Row(
+            "latency.median-flower",
+            f"{what}, median ({flower})",
+            "ms",
+            pct(ours_flower, 0.5),
+            pct(raw_flower, 0.5),
+            "<= 2.5",
+        ),
+        support.Row(
+            "latency.p99-flower", f"{what}, p99 ({flower})", "ms", pct(ours_flower, 0.99), pct(raw_flower, 0.99)
+        ),
     ]
 
 

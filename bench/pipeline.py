@@ -8,7 +8,6 @@ against raw Celery running a no-op task on the same Redis with the same pool and
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,22 +22,6 @@ from bench import support  # noqa: E402
 last_cpu: dict[str, float] = {}
 
 
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds used so far by a process and its descendants (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending.extend(int(child) for child in (task / "children").read_text().split())
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
-
-
 def measure_ours(app, jobs: int, concurrency: int) -> float:
     from sqlalchemy import func, select
 
@@ -50,7 +33,7 @@ def measure_ours(app, jobs: int, concurrency: int) -> float:
     with app.app_context():
         user = create_user(f"bench-{time.time_ns()}@example.com", "benchmark-password")
         worker = support.start_worker(concurrency)
-        cpu_before = time.process_time() + _tree_cpu(worker.pid)
+        cpu_before = time.process_time() + support.tree_cpu(worker.pid)
         started = time.perf_counter()
         for _ in range(jobs):
             job_service.create_job(user.id, "noop", {})
@@ -61,7 +44,7 @@ def measure_ours(app, jobs: int, concurrency: int) -> float:
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        last_cpu["ours"] = time.process_time() + _tree_cpu(worker.pid) - cpu_before
+        last_cpu["ours"] = time.process_time() + support.tree_cpu(worker.pid) - cpu_before
     support.stop_all()
     return elapsed
 
@@ -72,14 +55,14 @@ def measure_raw(jobs: int, concurrency: int) -> float:
     client = support.redis_client()
     client.delete("raw:done")
     worker = support.start_worker(concurrency, app="bench.raw_celery", queues="raw")
-    cpu_before = time.process_time() + _tree_cpu(worker.pid)
+    cpu_before = time.process_time() + support.tree_cpu(worker.pid)
     started = time.perf_counter()
     for _ in range(jobs):
         noop.delay()
     while int(client.get("raw:done") or 0) < jobs:
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
-    last_cpu["raw"] = time.process_time() + _tree_cpu(worker.pid) - cpu_before
+    last_cpu["raw"] = time.process_time() + support.tree_cpu(worker.pid) - cpu_before
     support.stop_all()
     return elapsed
 

@@ -35,6 +35,11 @@ def _admin():
     return conn
 
 
+def libpq_url(url: str) -> str:
+    """An SQLAlchemy database URL as psycopg2 takes it (without a `+driver`)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @contextmanager
 def leased_redis_database():
     """A Redis database number of REDIS_URL's server leased like the tests do; flushed and
@@ -193,6 +198,22 @@ def stop_all() -> None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
     _processes.clear()
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def redis_client() -> redis.Redis:

@@ -41,8 +41,9 @@ class Skipped(Exception):
     """The peers cannot run here; the message says why."""
 
 
-def install() -> Path:
-    """pg-boss and BullMQ in the scratch folder (reused while the pinned versions match)."""
+def install(script_name: str = "peers.mjs") -> Path:
+    """pg-boss and BullMQ in the scratch folder (reused while the pinned versions match), and a
+    copy of bench/peers/`script_name` there to run."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         raise Skipped(f"{'node' if node is None else 'npm'} not found")
@@ -66,12 +67,15 @@ def install() -> Path:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise Skipped(f"npm install failed: {last[:120]}")
     # Run from the scratch folder so that the script's imports resolve to what was installed there.
-    script = SCRATCH / "peers.mjs"
-    shutil.copyfile(HERE / "peers.mjs", script)
+    script = SCRATCH / script_name
+    shutil.copyfile(HERE / script_name, script)
     return script
 
 
-def measure_peers(script: Path, jobs: int, concurrency: int, drain_seconds: float) -> dict:
+def run_script(script: Path, settings: dict[str, str]) -> dict:
+    """Run an installed script against a scratch PostgreSQL database (created and dropped) and a
+    leased Redis database, as PEERS_DATABASE_URL / PEERS_REDIS_URL plus `settings` in its
+    environment; returns the JSON of its last line."""
     name = f"jobsvc_bench_peers_{secrets.token_hex(4)}"
     admin = support._admin()
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
@@ -83,19 +87,26 @@ def measure_peers(script: Path, jobs: int, concurrency: int, drain_seconds: floa
                     hide_password=False
                 ),
                 "PEERS_REDIS_URL": redis_url,
-                "PEERS_JOBS": str(jobs),
-                "PEERS_CONCURRENCY": str(concurrency),
-                "PEERS_DRAIN_SECONDS": str(drain_seconds),
+                **settings,
             }
             done = subprocess.run(
                 [shutil.which("node"), script.name], cwd=SCRATCH, env=env, capture_output=True, text=True, timeout=600
             )
         if done.returncode != 0:
-            raise RuntimeError(f"peers.mjs failed:\n{done.stderr[-2000:]}")
+            raise RuntimeError(f"{script.name} failed:\n{done.stderr[-2000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def measure_peers(script: Path, jobs: int, concurrency: int, drain_seconds: float) -> dict:
+    settings = {
+        "PEERS_JOBS": str(jobs),
+        "PEERS_CONCURRENCY": str(concurrency),
+        "PEERS_DRAIN_SECONDS": str(drain_seconds),
+    }
+    return run_script(script, settings)
 
 
 def measure_ours(jobs: int, concurrency: int, drain_seconds: float) -> dict:
