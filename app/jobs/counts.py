@@ -1,7 +1,7 @@
 """How many jobs a list has, read from the `job_counts` ledger instead of counting the jobs.
 
 Counting a user's 200,000 jobs for the `total` of every page costs more than the page itself.
-Triggers on `jobs` (migration 0010) write a delta row per change to `job_counts` in the same
+Triggers on `jobs` (migration 0009) write a delta row per change to `job_counts` in the same
 transaction as the change, so a total read here is exactly what `count(*)` would say in the same
 snapshot. Filters the ledger does not key on (workflow, schedule, batch: small sets with their own
 indexes) are counted the plain way by the caller.

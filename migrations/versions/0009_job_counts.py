@@ -6,7 +6,7 @@ whatever the number of jobs. Rows are only ever inserted by the triggers, so con
 of one user's jobs never wait on a shared counter row; beat's sweep folds the deltas of each
 (user, status, type) into one row now and then (app/jobs/counts.py).
 
-Revision ID: 0010_job_counts
+Revision ID: 0009_job_counts
 Revises: 0008_job_events
 Create Date: 2026-12-01
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0010_job_counts"
+revision = "0009_job_counts"
 down_revision = "0008_job_events"
 branch_labels = None
 depends_on = None
