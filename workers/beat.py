@@ -19,6 +19,7 @@ from collections.abc import Callable
 from celery.beat import PersistentScheduler
 
 from app.extensions import db
+from app.jobs import counts as job_counts
 from app.jobs import sweeps as job_sweeps
 from app.notifications import digest
 from app.notifications import sweeps as notification_sweeps
@@ -53,6 +54,8 @@ class Sweeps:
             "sweep-dependencies": (sweep_seconds * RECOVER_EVERY_SWEEPS, dependency_sweeps.sweep_dependencies),
             # Due webhook retries, lost hand-offs and expired leases (app/webhooks/sweep.py).
             "resend-webhooks": (sweep_seconds * RECOVER_EVERY_SWEEPS, webhook_sweeps.resend_due),
+            # The jobs list's totals stay a sum of a few rows (app/jobs/counts.py).
+            "fold-job-counts": (sweep_seconds, job_counts.fold),
         }
         self.next_run = dict.fromkeys(self.periods, 0.0)
         self.failing: set[str] = set()

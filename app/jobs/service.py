@@ -19,7 +19,7 @@ from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.jobs import announcements as events
 from app.jobs import broker as queue
-from app.jobs import state
+from app.jobs import counts, state
 from app.jobs.options import JobRequest, validate_job_request
 from app.jobs.state import JobStatus
 from app.models import IdempotencyKey, Job
@@ -164,7 +164,9 @@ def list_jobs(
         query = query.where(Job.type.in_(types))
     if workflow_id is not None:
         query = query.where(Job.workflow_id == workflow_id)
-    return fetch_page(query, page, limit, Job.created_at.desc(), Job.id.desc())
+    # The ledger keys on user, status and type; a workflow's or schedule's jobs are counted plainly.
+    total = counts.count_jobs(user_id, statuses, types) if workflow_id is None and schedule_id is None else None
+    return fetch_page(query, page, limit, Job.created_at.desc(), Job.id.desc(), total=total)
 
 
 def cancel_job(

@@ -12,8 +12,10 @@ def offset(page: int, limit: int) -> int:
     return (page - 1) * limit
 
 
-def fetch_page(query: Select, page: int, limit: int, *order_by) -> tuple[list, int]:
-    """One page of `query` in `order_by` order, and how many rows the whole query has."""
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+def fetch_page(query: Select, page: int, limit: int, *order_by, total: int | None = None) -> tuple[list, int]:
+    """One page of `query` in `order_by` order, and how many rows the whole query has (counted,
+    unless the caller knows it: `total`)."""
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(*order_by).offset(offset(page, limit)).limit(limit)).all()
     return list(rows), total
