@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from celery.beat import PersistentScheduler
 
+from app.batches import sweep as batch_sweeps
 from app.extensions import db
 from app.jobs import sweeps as job_sweeps
 from app.notifications import digest
@@ -53,6 +54,8 @@ class Sweeps:
             "sweep-dependencies": (sweep_seconds * RECOVER_EVERY_SWEEPS, dependency_sweeps.sweep_dependencies),
             # Due webhook retries, lost hand-offs and expired leases (app/webhooks/sweep.py).
             "resend-webhooks": (sweep_seconds * RECOVER_EVERY_SWEEPS, webhook_sweeps.resend_due),
+            # Batches settled by no seam, and finished ones whose jobs retention deleted.
+            "sweep-batches": (sweep_seconds * RECOVER_EVERY_SWEEPS, batch_sweeps.sweep_batches),
         }
         self.next_run = dict.fromkeys(self.periods, 0.0)
         self.failing: set[str] = set()

@@ -1,11 +1,16 @@
 """Settling a batch when its last two jobs finish at the same moment, in two transactions:
-exactly one batch_completed, whichever commits last."""
+exactly one batch_completed, whichever commits last; and the batch sweep."""
 
 from __future__ import annotations
 
 import threading
 import uuid
 
+from sqlalchemy import text
+
+from app.batches.models import Batch
+from app.batches.sweep import sweep_batches
+from app.extensions import db
 from app.jobs import lifecycle
 from app.jobs import service as jobs
 from app.jobs.lifecycle import Seam
@@ -38,3 +43,24 @@ def test_the_last_two_jobs_finishing_at_once_announce_the_batch_once(app, client
     finished = notifications_of(client, user["headers"], "batch_completed")
     assert len(finished) == 1, finished
     assert (finished[0]["data"]["cancelled"], finished[0]["data"]["count"]) == (2, 2)
+
+
+def test_the_sweep_settles_a_batch_finished_behind_the_seams_and_purges_emptied_ones(ctx, client, user):
+    body = create_batch(client, user["headers"], [item(options=LATER)])
+    params = {"id": body["batchId"]}
+    bypass = "UPDATE jobs SET status = 'completed', completed_at = now() WHERE batch_id = CAST(:id AS uuid)"
+    db.session.execute(text(bypass), params)
+    db.session.commit()
+    sweep_batches()  # (or the session's beat, if one runs, did it first: either way once)
+    [finished] = notifications_of(client, user["headers"], "batch_completed")
+    assert (finished["data"]["batchId"], finished["data"]["completed"]) == (body["batchId"], 1)
+    sweep_batches()
+    assert len(notifications_of(client, user["headers"], "batch_completed")) == 1, "settled once"
+
+    db.session.execute(text("DELETE FROM jobs WHERE batch_id = CAST(:id AS uuid)"), params)
+    db.session.execute(
+        text("UPDATE batches SET completed_at = now() - interval '31 days' WHERE id = CAST(:id AS uuid)"), params
+    )
+    db.session.commit()
+    sweep_batches()
+    assert db.session.get(Batch, uuid.UUID(body["batchId"])) is None
