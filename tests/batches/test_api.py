@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
+from app.jobs.sweeps import release_due_jobs
 from app.models import AuditEntry, Job
 from tests.batches.support import LATER, batch_jobs, create_batch, item, notifications_of, post_batch
 from tests.support.api import create_waiting_job, register
@@ -146,3 +147,19 @@ def test_a_batch_counts_as_one_request_for_the_rate_limit(database):
     user = register(client)
     statuses = [post_batch(client, user["headers"], [item(options=LATER)] * 5).status_code for _ in range(3)]
     assert statuses == [202, 202, 429]
+
+
+def test_a_batch_created_while_redis_is_down_is_kept_and_sent_by_the_sweep(user, ctx):
+    """Every job is committed (202) although the broker is unreachable, none marked as sent; the
+    release sweep sends them once Redis answers again."""
+    broken = create_app({"REDIS_URL": "redis://127.0.0.1:1/0"})
+    response = post_batch(broken.test_client(), user["headers"], [item(type_="noop", payload={}) for _ in range(5)])
+    assert response.status_code == 202
+    ids = [uuid.UUID(job["id"]) for job in response.get_json()["data"]]
+    db.session.expire_all()
+    rows = db.session.execute(select(Job.status, Job.enqueued_at).where(Job.id.in_(ids))).all()
+    assert [(status, sent) for status, sent in rows] == [("queued", None)] * 5, "not marked as sent"
+    # A beat left running by an earlier test may release them first: either way they are sent now.
+    release_due_jobs()
+    db.session.expire_all()
+    assert None not in db.session.scalars(select(Job.enqueued_at).where(Job.id.in_(ids))).all()
