@@ -107,7 +107,7 @@ def collect(quick: bool = False) -> list:
             "ms",
             figures["hand-off, one producer"],
             figures["hand-off, send_task each"],
-            "<= 1",
+            "",  # reported only: both pay one Redis round trip per message (kombu's LPUSH)
         ),
     ]
 

@@ -178,7 +178,7 @@ def job_progress(job_id, progress: dict) -> None:
 
 def stage_queued_many(jobs: Sequence[Job]) -> None:
     """Batches seam: `stage_queued` for many new jobs of one user, their `job.queued` webhook
-    deliveries recorded in one statement instead of one per job."""
+    deliveries recorded in one INSERT instead of one per job."""
     for job in jobs:
         _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
         events = [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})]
