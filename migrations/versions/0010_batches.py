@@ -1,7 +1,7 @@
 """Batches: the batches table, each job's batch, and idempotency keys that name a batch.
 
-Revision ID: 0009_batches
-Revises: 0008_job_events
+Revision ID: 0010_batches
+Revises: 0009_job_counts
 Create Date: 2026-12-01
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0009_batches"
-down_revision = "0008_job_events"
+revision = "0010_batches"
+down_revision = "0009_job_counts"
 branch_labels = None
 depends_on = None
 
