@@ -14,9 +14,11 @@ from flask import Flask
 
 from app.api import register_api
 from app.api.auth_hooks import register_jwt_callbacks
+from app.api.batches import register_batch_docs
 from app.api.hooks import register_hooks
 from app.api.job_type_docs import register_payload_schemas
 from app.api.schedules import register_schedule_docs
+from app.batches import hooks as batch_hooks
 from app.cli import register_cli
 from app.config import ConfigError, load_config
 from app.errors import register_error_handlers as register
@@ -74,8 +76,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_lifecycle_listeners(app: Flask) -> None:
     """What follows a job's transitions in their own transaction: workflows release, cancel and
-    revive the jobs that depend on it (`app.jobs.lifecycle`)."""
+    revive the jobs that depend on it, then batches settle (`app.jobs.lifecycle`; in this order,
+    the lock order: job rows before batch rows)."""
     workflow_hooks.register()
+    batch_hooks.register()
 
 
 def register_celery(app: Flask) -> None:
@@ -103,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     register_api(app)
     register_payload_schemas(api.spec, include_test_types=app.config.get("ENABLE_TEST_JOB_TYPES", False))
     register_schedule_docs(api.spec)
+    register_batch_docs(api.spec, app.config["BATCH_MAX_JOBS"])
     register_docs_assets(app)
 
     register_web(app)

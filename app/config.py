@@ -197,6 +197,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "METRICS_FLUSH_SECONDS": lambda: _float("METRICS_FLUSH_SECONDS", 1.0),
         "SCHEDULE_MIN_INTERVAL_SECONDS": lambda: _int("SCHEDULE_MIN_INTERVAL_SECONDS", 60, minimum=1),
         "MAX_SCHEDULES_PER_USER": lambda: _int("MAX_SCHEDULES_PER_USER", 100, minimum=1),
+        "BATCH_MAX_JOBS": lambda: _int("BATCH_MAX_JOBS", 1000, minimum=1),
         "ENABLE_TEST_JOB_TYPES": lambda: _bool("ENABLE_TEST_JOB_TYPES", False),
         # Webhooks (app/webhooks/).
         "WEBHOOK_ALLOWED_HOSTS": lambda: _allowed_hosts("WEBHOOK_ALLOWED_HOSTS") or [],

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from celery.beat import PersistentScheduler
 
+from app.batches import sweep as batch_sweeps
 from app.extensions import db
 from app.jobs import counts as job_counts
 from app.jobs import sweeps as job_sweeps
@@ -56,6 +57,8 @@ class Sweeps:
             "resend-webhooks": (sweep_seconds * RECOVER_EVERY_SWEEPS, webhook_sweeps.resend_due),
             # The jobs list's totals stay a sum of a few rows (app/jobs/counts.py).
             "fold-job-counts": (sweep_seconds, job_counts.fold),
+            # Batches settled by no seam, and finished ones whose jobs retention deleted.
+            "sweep-batches": (sweep_seconds * RECOVER_EVERY_SWEEPS, batch_sweeps.sweep_batches),
         }
         self.next_run = dict.fromkeys(self.periods, 0.0)
         self.failing: set[str] = set()

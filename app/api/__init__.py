@@ -5,6 +5,7 @@ from flask import Flask
 from app.api import (
     admin,
     auth,
+    batches,
     connections,
     health,
     job_history,
@@ -19,6 +20,6 @@ from app.extensions import api
 
 
 def register_api(app: Flask) -> None:
-    resources = (auth, connections, jobs, job_history, workflows, schedules, uploads, notifications, webhooks)
+    resources = (auth, connections, jobs, batches, job_history, workflows, schedules, uploads, notifications, webhooks)
     for module in (*resources, health, admin):
         api.register_blueprint(module.blp)

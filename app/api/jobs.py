@@ -36,7 +36,7 @@ class ArtifactArgsSchema(Schema):
     artifactId = fields.UUID(metadata={"description": "Which file, when the job made several (default: the first)"})
 
 
-# What `_idempotency_key` accepts, as the document states it.
+# What `idempotency_key` accepts, as the document states it.
 IDEMPOTENCY_KEY = {
     "type": "string",
     "minLength": 1,
@@ -46,7 +46,8 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def _idempotency_key() -> str | None:
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key header, checked (POST /api/jobs and /api/jobs/batch)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
@@ -78,7 +79,7 @@ def _idempotency_key() -> str | None:
 def create(data):
     """Queue a job of a registered type for the caller."""
     user_id = caller_id()
-    key = _idempotency_key()
+    key = idempotency_key()
     check_job_creation(user_id)
     job, created = jobs.create_job(user_id, data["type"], data.get("payload"), data.get("options"), key)
     body = {"id": str(job.id), "type": job.type, "status": job.status, "createdAt": job.created_at.isoformat()}
@@ -93,7 +94,7 @@ def create(data):
 @blp.alt_response(400, schema=ErrorSchema)
 @blp.doc(operationId="listJobs")
 def list_jobs(args):
-    """The caller's jobs, newest first, filtered by status (comma list), type, workflow and schedule."""
+    """The caller's jobs, newest first, filtered by status (comma list), type, batch, workflow and schedule."""
     rows, total = jobs.list_jobs(
         args["page"],
         args["limit"],
@@ -102,6 +103,7 @@ def list_jobs(args):
         args.get("type"),
         workflow_id=args.get("workflowId"),
         schedule_id=args.get("scheduleId"),
+        batch_id=args.get("batchId"),
     )
     return paginated([serialize_job(job) for job in rows], args["page"], args["limit"], total)
 

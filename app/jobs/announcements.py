@@ -10,6 +10,7 @@ are staged the same way (`app.webhooks.outbox.stage`): rows in its transaction, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -47,6 +48,7 @@ def serialize_job(job: Job) -> dict:
         "blockedBy": [str(job_id) for job_id in job.blocked_by or ()],
         "scheduleId": str(job.schedule_id) if job.schedule_id else None,
         "scheduledFor": iso(job.scheduled_for),
+        "batchId": str(job.batch_id) if job.batch_id else None,
     }
 
 
@@ -107,6 +109,8 @@ def _status(job: Job) -> tuple[str, dict]:
 
 
 def _notify(job: Job, kind: str, title: str, message: str, **extra) -> None:
+    if job.batch_id is not None:  # Batches seam: a batch announces itself once (app/batches/)
+        return
     notifications.stage(job.user_id, kind, f"{_label(job)} {title}", message, _data(job, **extra))
 
 
@@ -170,3 +174,14 @@ def job_progress(job_id, progress: dict) -> None:
             {"jobId": str(job_id), "status": JobStatus.ACTIVE, "progress": progress},
             realtime.job_room(job_id),
         )
+
+
+def stage_queued_many(jobs: Sequence[Job]) -> None:
+    """Batches seam: `stage_queued` for many new jobs of one user, their `job.queued` webhook
+    deliveries recorded in one INSERT instead of one per job."""
+    for job in jobs:
+        _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
+        events = [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})]
+        _announce(job, events, counter="jobs_created_total")
+    if jobs:
+        webhook_outbox.stage_many(jobs[0].user_id, "job.queued", [{"job": serialize_job(job)} for job in jobs])

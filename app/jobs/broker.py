@@ -4,12 +4,13 @@ Redis transport's, and the send after the commit (the sweep sends what the broke
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from app.extensions import db
 from app.jobs import state
 from app.models import Job
-from app.platform.celery_app import send_task
+from app.platform.celery_app import one_producer, send_task
 from app.platform.unit_of_work import on_commit
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ def celery_priority(priority: int) -> int:
     return round((100 - max(0, min(100, priority))) * 9 / 100)
 
 
-def send_job(job_id, job_type: str, priority: int, expire_in_seconds: int) -> None:
-    """Hand one job to the broker; the task's time limits come from the job's own expiry."""
+def send_job(job_id, job_type: str, priority: int, expire_in_seconds: int, producer=None) -> None:
+    """Hand one job to the broker; the task's time limits come from the job's own expiry.
+    `producer` (`one_producer()`): reuse one broker connection for many sends."""
     limit = max(1, expire_in_seconds)
     send_task(
         job_task_name(job_type),
@@ -37,6 +39,7 @@ def send_job(job_id, job_type: str, priority: int, expire_in_seconds: int) -> No
         priority=celery_priority(priority),
         time_limit=limit + 30,
         soft_time_limit=limit,
+        producer=producer,
     )
 
 
@@ -44,12 +47,24 @@ def enqueue_after_commit(job: Job) -> None:
     """Stage the hand-off of a job that is due now: sent once the open transaction commits, never
     if it rolls back (a delayed job waits for the release sweep, a blocked one for its
     dependencies)."""
-    if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(UTC):
-        return
-    if job.blocked_by:  # waits for a dependency: sent when the last one completes
+    if not _due_now(job):
         return
     job_id, job_type, priority, expire = job.id, job.type, job.priority, job.expire_in_seconds
     on_commit(lambda: _send_or_leave_to_sweep(job_id, job_type, priority, expire))
+
+
+def enqueue_many_after_commit(jobs: Sequence[Job]) -> None:
+    """`enqueue_after_commit` for many jobs (a batch): one hand-off after the commit sends every
+    due one on a single broker connection, instead of taking one from the pool per job."""
+    due = [(job.id, job.type, job.priority, job.expire_in_seconds) for job in jobs if _due_now(job)]
+    if due:
+        on_commit(lambda: _send_all_or_leave_to_sweep(due))
+
+
+def _due_now(job: Job) -> bool:
+    if job.next_attempt_at is not None and job.next_attempt_at > datetime.now(UTC):
+        return False  # delayed: the release sweep sends it when it is due
+    return not job.blocked_by  # a blocked job is sent when its last dependency completes
 
 
 def _send_or_leave_to_sweep(job_id, job_type: str, priority: int, expire_in_seconds: int) -> bool:
@@ -66,3 +81,28 @@ def _send_or_leave_to_sweep(job_id, job_type: str, priority: int, expire_in_seco
         except Exception:  # the database is down as well: the stale-enqueue sweep still finds the job
             pass
         return False
+
+
+def _send_all_or_leave_to_sweep(entries: Sequence[tuple]) -> int:
+    """Send committed jobs `(id, type, priority, expire)` in order on one producer; from the first
+    failure on, the rest are left to the sweep exactly as `_send_or_leave_to_sweep` leaves one
+    (the one whose send failed included: it may or may not have reached the broker, and a
+    duplicate delivery finds it no longer queued). Returns how many were sent."""
+    sent = 0
+    try:
+        with one_producer() as producer:
+            for job_id, job_type, priority, expire in entries:
+                send_job(job_id, job_type, priority, expire, producer=producer)
+                sent += 1
+    except Exception as exc:
+        left = [entry[0] for entry in entries[sent:]]
+        if not left:  # all sent; only giving the producer back failed
+            return sent
+        log.warning("%d jobs not handed to the broker (%s); the sweep will send them", len(left), type(exc).__name__)
+        try:
+            with db.engine.begin() as connection:
+                for job_id in left:
+                    state.mark_unsent(job_id, connection)
+        except Exception:  # the database is down as well: the stale-enqueue sweep still finds them
+            pass
+    return sent

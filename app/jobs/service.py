@@ -82,9 +82,14 @@ def create_job(
 
 def new_job_row(user_id: uuid.UUID, req: JobRequest) -> Job:
     """The row of a new job from a validated request (not added to the session)."""
+    return Job(**new_job_values(user_id, req))
+
+
+def new_job_values(user_id: uuid.UUID, req: JobRequest) -> dict:
+    """The column values of a new job from a validated request (a batch inserts many at once)."""
     now = datetime.now(UTC)
     due_now = req.start_after is None or req.start_after <= now
-    return Job(
+    return dict(
         id=uuid.uuid4(),
         user_id=user_id,
         type=req.job_type.name,
@@ -106,7 +111,9 @@ def new_job_row(user_id: uuid.UUID, req: JobRequest) -> Job:
     )
 
 
-def _job_for_idempotency_key(user_id: uuid.UUID, key: str, fingerprint: str) -> Job | None:
+def idempotent_repeat(user_id: uuid.UUID, key: str, fingerprint: str) -> IdempotencyKey | None:
+    """The key's row when this request repeats the one that used it within the window; None for
+    a new (or expired) key; 409 `idempotency_key_reused` when the key came with another request."""
     row = db.session.get(IdempotencyKey, (user_id, key))
     if row is None:
         return None
@@ -116,7 +123,12 @@ def _job_for_idempotency_key(user_id: uuid.UUID, key: str, fingerprint: str) -> 
         return None
     if row.request_hash != fingerprint:
         raise Conflict("This Idempotency-Key was used with a different request", code="idempotency_key_reused")
-    return db.session.get(Job, row.job_id)
+    return row
+
+
+def _job_for_idempotency_key(user_id: uuid.UUID, key: str, fingerprint: str) -> Job | None:
+    row = idempotent_repeat(user_id, key, fingerprint)
+    return None if row is None else db.session.get(Job, row.job_id)
 
 
 def _waiting_singleton(type_name: str, key: str) -> Job | None:
@@ -151,6 +163,7 @@ def list_jobs(
     types=None,
     workflow_id: uuid.UUID | None = None,
     schedule_id: uuid.UUID | None = None,
+    batch_id: uuid.UUID | None = None,
 ) -> tuple[list[Job], int]:
     """Newest first; `user_id=None` lists everyone's (admin)."""
     query = select(Job)
@@ -164,8 +177,11 @@ def list_jobs(
         query = query.where(Job.type.in_(types))
     if workflow_id is not None:
         query = query.where(Job.workflow_id == workflow_id)
-    # The ledger keys on user, status and type; a workflow's or schedule's jobs are counted plainly.
-    total = counts.count_jobs(user_id, statuses, types) if workflow_id is None and schedule_id is None else None
+    if batch_id is not None:
+        query = query.where(Job.batch_id == batch_id)
+    # The ledger keys on user, status and type; a workflow's, schedule's or batch's jobs are counted plainly.
+    plain = workflow_id is not None or schedule_id is not None or batch_id is not None
+    total = None if plain else counts.count_jobs(user_id, statuses, types)
     return fetch_page(query, page, limit, Job.created_at.desc(), Job.id.desc(), total=total)
 
 

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
+from app.batches.models import Batch  # the batches domain's table (jobs.batch_id points at it)
 from app.models.artifact import Artifact
 from app.models.audit import AuditEntry
 from app.models.connection import Connection, SchemaCache
@@ -13,6 +14,7 @@ from app.workflows.models import Workflow  # registered here so that Alembic and
 __all__ = [
     "Artifact",
     "AuditEntry",
+    "Batch",
     "Connection",
     "DeadLetter",
     "EmailDelivery",

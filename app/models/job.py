@@ -7,7 +7,7 @@ retry, recover or dead-letter a job lives in this row.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
@@ -44,6 +44,13 @@ class Job(db.Model):
             "schedule_id",
             text("created_at DESC"),
             postgresql_where=text("schedule_id IS NOT NULL"),
+        ),
+        # Batches (app/batches): a batch's jobs newest first, and its recount.
+        Index(
+            "ix_jobs_batch_created",
+            "batch_id",
+            text("created_at DESC"),
+            postgresql_where=text("batch_id IS NOT NULL"),
         ),
     )
 
@@ -89,21 +96,27 @@ class Job(db.Model):
         UUID(as_uuid=True), ForeignKey("schedules.id", name="fk_jobs_schedule", ondelete="SET NULL", use_alter=True)
     )
     scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Batches (app/batches): the batch that created the job. SET NULL: the batch row is
+    # bookkeeping of the announcement; losing it never deletes a user's jobs.
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("batches.id", ondelete="SET NULL")
+    )
 
 
 class IdempotencyKey(db.Model):
-    """An `Idempotency-Key` a user sent, the hash of its request and the job it created."""
+    """An `Idempotency-Key` a user sent, the hash of its request and what it created: a job
+    (`POST /api/jobs`) or a batch (`POST /api/jobs/batch`), exactly one of the two."""
 
     __tablename__ = "idempotency_keys"
+    __table_args__ = (CheckConstraint("(job_id IS NULL) <> (batch_id IS NULL)", name="one_target"),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    job_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False
-    )
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("jobs.id", ondelete="CASCADE"))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("batches.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = created_at()
 
 

@@ -35,13 +35,22 @@ PREFERENCE_TYPE = {
     "job_completed": "job_status",
     "job_failed": "job_status",
     "job_cancelled": "job_status",
+    "batch_completed": "job_status",
     "workflow_completed": "job_status",
     "workflow_failed": "job_status",
     "invitation": "invitations",
     "system": "system",
 }
 # Queued/started/cancelled are too chatty for a mailbox.
-EMAIL_TYPES = {"job_completed", "job_failed", "workflow_completed", "workflow_failed", "invitation", "system"}
+EMAIL_TYPES = {
+    "job_completed",
+    "job_failed",
+    "batch_completed",
+    "workflow_completed",
+    "workflow_failed",
+    "invitation",
+    "system",
+}
 DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 TITLE_MAX = 255  # the column's size
 

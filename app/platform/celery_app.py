@@ -3,6 +3,9 @@ the Flask app context (Flask's own `celery_init_app` pattern)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from celery import Celery, Task
 from flask import Flask, current_app, has_app_context
 
@@ -33,3 +36,11 @@ def init_celery(app: Flask) -> Celery:
 
 def send_task(name: str, args: list, queue: str, priority: int | None = None, **options) -> None:
     current_app.extensions["celery"].send_task(name, args=args, queue=queue, priority=priority, **options)
+
+
+@contextmanager
+def one_producer() -> Iterator[object]:
+    """One producer (and broker connection) from the pool for many sends in a row: pass it to
+    `send_task(..., producer=...)`; it goes back to the pool afterwards."""
+    with current_app.extensions["celery"].producer_or_acquire() as producer:
+        yield producer

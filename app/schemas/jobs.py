@@ -71,6 +71,7 @@ class JobSchema(Schema):
     scheduledFor = fields.String(
         allow_none=True, metadata={"format": "date-time", "description": "The schedule's tick; null for run now"}
     )
+    batchId = fields.UUID(allow_none=True, metadata={"description": "The batch that created the job"})
 
 
 class JobListArgsSchema(PaginationArgsSchema):
@@ -81,6 +82,7 @@ class JobListArgsSchema(PaginationArgsSchema):
     # `status=` (nothing) is a mistake, not "any status".
     status = DelimitedList(fields.String(validate=validate.OneOf(JOB_STATUSES)), validate=validate.Length(min=1))
     type = DelimitedList(JobTypeName(), validate=validate.Length(min=1))
+    batchId = fields.UUID(metadata={"description": "Only the jobs of this batch (POST /api/jobs/batch)"})
     workflowId = fields.UUID(metadata={"description": "Only the jobs of this workflow"})
     scheduleId = fields.UUID(metadata={"description": "Only the jobs this schedule created"})
 

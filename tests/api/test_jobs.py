@@ -44,8 +44,10 @@ def test_get_job_has_the_contract_fields(client, user):
         "blockedBy",
         "scheduleId",
         "scheduledFor",
+        "batchId",
     }
     assert job["scheduleId"] is None and job["scheduledFor"] is None  # not created by a schedule
+    assert job["batchId"] is None  # not created by a batch
     assert job["priority"] == 70 and job["maxAttempts"] == 5 and job["attempts"] == 0
     assert job["payload"] == {"steps": 1, "stepSeconds": 0.0, "failAttempts": 0, "failWith": "retryable"}
 

@@ -8,12 +8,21 @@
   const body = document.getElementById("jobs-body");
   const statusSel = document.getElementById("filter-status");
   const typeSel = document.getElementById("filter-type");
+  const batchInput = document.getElementById("filter-batch");
+  const BATCH_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   const params = new URLSearchParams(window.location.search);
   let page = Math.max(1, parseInt(params.get("page") || "1", 10) || 1);
   let totalPages = 1;
   const jobs = new Map(); // id -> job, the visible ones
   statusSel.value = params.get("status") || "";
   typeSel.value = params.get("type") || "";
+  batchInput.value = params.get("batchId") || "";
+
+  // Only a well-formed id filters: anything else would be a 400 from the API.
+  function batchId() {
+    const value = batchInput.value.trim();
+    return BATCH_ID.test(value) ? value : "";
+  }
 
   function row(job) {
     return h(
@@ -46,6 +55,7 @@
     const query = new URLSearchParams({ page, limit: LIMIT });
     if (statusSel.value) query.set("status", statusSel.value);
     if (typeSel.value) query.set("type", typeSel.value);
+    if (batchId()) query.set("batchId", batchId());
     try {
       const result = await Api.get("/api/jobs?" + query);
       totalPages = Math.max(1, result.pagination.totalPages);
@@ -71,12 +81,19 @@
     if (page > 1) query.set("page", page);
     if (statusSel.value) query.set("status", statusSel.value);
     if (typeSel.value) query.set("type", typeSel.value);
+    if (batchId()) query.set("batchId", batchId());
     history.replaceState(null, "", "/jobs" + (query.toString() ? "?" + query : ""));
     load();
   }
 
   statusSel.addEventListener("change", () => { page = 1; navigate(); });
   typeSel.addEventListener("change", () => { page = 1; navigate(); });
+  batchInput.addEventListener("change", () => {
+    if (batchInput.value.trim() && !batchId()) return showError("Not a batch id");
+    page = 1;
+    navigate();
+  });
+  document.getElementById("job-filters").addEventListener("submit", (event) => event.preventDefault());
   document.getElementById("page-prev").addEventListener("click", () => { page = Math.max(1, page - 1); navigate(); });
   document.getElementById("page-next").addEventListener("click", () => { page = Math.min(totalPages, page + 1); navigate(); });
 
@@ -87,7 +104,7 @@
   Live.on("job", (job) => jobs.has(job.id) && render(job));
   // A job created elsewhere (another tab, the connections page) announces itself by notification.
   Live.on("notification", (n) => {
-    const id = n.data && n.data.jobId;
+    const id = n.data && (n.data.jobId || n.data.batchId);
     if (id && !jobs.has(id) && page === 1) load();
   });
   Live.on("resync", load);

@@ -1,0 +1,23 @@
+"""Batches: many jobs created by one request, and the answer that lists them."""
+
+from marshmallow import Schema, fields, validate
+
+from app.schemas.jobs import JobCreatedSchema
+
+
+class JobBatchCreateSchema(Schema):
+    # Each item is checked by the service as POST /api/jobs checks a job, so that one bad item
+    # is reported under its index; the document states it as a JobCreate (app/api/batches.py),
+    # with BATCH_MAX_JOBS as its maxItems.
+    jobs = fields.List(
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "The jobs, each as POST /api/jobs takes one: {type, payload, options?}"},
+    )
+
+
+class JobBatchCreatedSchema(Schema):
+    batchId = fields.UUID()
+    count = fields.Integer(metadata={"description": "How many jobs the batch created"})
+    data = fields.List(fields.Nested(JobCreatedSchema), metadata={"description": "The jobs, in the request's order"})
