@@ -77,32 +77,26 @@ def _send_or_leave_to_sweep(job_id, job_type: str, priority: int, expire_in_seco
         log.warning("job %s not handed to the broker (%s); the sweep will send it", job_id, type(exc).__name__)
         try:
             with db.engine.begin() as connection:
-                state.mark_unsent(job_id, connection)
+                state.mark_unsent([job_id], connection)
         except Exception:  # the database is down as well: the stale-enqueue sweep still finds the job
             pass
         return False
 
 
-def _send_all_or_leave_to_sweep(entries: Sequence[tuple]) -> int:
-    """Send committed jobs `(id, type, priority, expire)` in order on one producer; from the first
-    failure on, the rest are left to the sweep exactly as `_send_or_leave_to_sweep` leaves one
-    (the one whose send failed included: it may or may not have reached the broker, and a
-    duplicate delivery finds it no longer queued). Returns how many were sent."""
-    sent = 0
+def _send_all_or_leave_to_sweep(entries: Sequence[tuple]) -> bool:
+    """Send committed jobs `(id, type, priority, expire)` in one Redis pipeline. If it fails, any
+    of them may or may not have reached the broker: all are left to the sweep, exactly as
+    `_send_or_leave_to_sweep` leaves one (a duplicate delivery finds its job no longer queued)."""
     try:
         with one_producer() as producer:
             for job_id, job_type, priority, expire in entries:
                 send_job(job_id, job_type, priority, expire, producer=producer)
-                sent += 1
+        return True
     except Exception as exc:
-        left = [entry[0] for entry in entries[sent:]]
-        if not left:  # all sent; only giving the producer back failed
-            return sent
-        log.warning("%d jobs not handed to the broker (%s); the sweep will send them", len(left), type(exc).__name__)
+        log.warning("%d jobs not handed to the broker (%s); the sweep will send them", len(entries), type(exc).__name__)
         try:
             with db.engine.begin() as connection:
-                for job_id in left:
-                    state.mark_unsent(job_id, connection)
+                state.mark_unsent([entry[0] for entry in entries], connection)
         except Exception:  # the database is down as well: the stale-enqueue sweep still finds them
             pass
-    return sent
+        return False

@@ -278,9 +278,10 @@ def mark_sent(job_ids: list[uuid.UUID]) -> None:
     )
 
 
-def mark_unsent(job_id: uuid.UUID, connection=None) -> None:
-    """The broker did not take this queued job: the release sweep sends it."""
-    statement = update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED).values(enqueued_at=None)
+def mark_unsent(job_ids: list[uuid.UUID], connection=None) -> None:
+    """The broker did not take (or may not have taken) these queued jobs: the release sweep sends
+    them (a second message for a job that did arrive finds it no longer queued)."""
+    statement = update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.QUEUED).values(enqueued_at=None)
     (connection or db.session).execute(statement)
 
 
