@@ -3,9 +3,9 @@
 Every item is validated first, as `POST /api/jobs` validates a job (`validate_job_request`); one
 invalid item refuses the whole batch, with the errors keyed by the items' indexes, and nothing
 is created. Then one transaction holds the batch row, every job row (one multi-row INSERT), one
-audit entry, one `job_queued` notification for the whole batch, each job's socket event and its
-`job.queued` webhook deliveries (one statement for all of them); after the commit the due jobs
-go to the broker on one connection, and a job the broker did not take is left to the sweep.
+audit entry, one `job_queued` notification for the whole batch and the jobs' `job.queued` webhook
+deliveries (one statement for all of them); after the commit the due jobs go to the broker in one
+Redis pipeline, and if it fails they are left to the sweep.
 
 Options inside a batch: `startAfter`, priorities and retries work as for one job. `dependsOn` is
 refused: jobs that wait for other jobs belong in a workflow. A `singletonKey` repeated inside the
@@ -72,7 +72,7 @@ def create_batch(
         key_row = IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, batch_id=batch.id)
         db.session.add(key_row)
     audit.record(user_id, "batch.created", "batch", batch.id, {"jobs": len(created)})
-    events.stage_queued_many(created)  # each job's socket event and webhook deliveries
+    events.stage_created_many(created)  # their webhook deliveries and metric
     _stage_queued_notification(batch, created)  # and one notification for them all
     queue.enqueue_many_after_commit(created)
     try:

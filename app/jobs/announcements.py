@@ -10,6 +10,7 @@ are staged the same way (`app.webhooks.outbox.stage`): rows in its transaction, 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -119,7 +120,16 @@ def _webhooks(job: Job, event_type: str) -> None:
     webhook_outbox.stage(job.user_id, event_type, {"job": serialize_job(job)})
 
 
+def stage_created(job: Job) -> Announcement:
+    """A new job (an API request, a schedule's tick, a workflow): its notification, webhook event
+    and metric. No socket event: no one can be subscribed to a job before the request that creates
+    it has answered with its id (and `subscribe:job` answers with the job's state anyway)."""
+    _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
+    return _announce(job, [], counter="jobs_created_total", webhook="job.queued")
+
+
 def stage_queued(job: Job) -> Announcement:
+    """A job queued again (retried, or revived with its dependency): its subscribers hear it too."""
     _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
     events = [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})]
     return _announce(job, events, counter="jobs_created_total", webhook="job.queued")
@@ -176,12 +186,12 @@ def job_progress(job_id, progress: dict) -> None:
         )
 
 
-def stage_queued_many(jobs: Sequence[Job]) -> None:
-    """Batches seam: `stage_queued` for many new jobs of one user, their `job.queued` webhook
-    deliveries recorded in one INSERT instead of one per job."""
-    for job in jobs:
-        _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
-        events = [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})]
-        _announce(job, events, counter="jobs_created_total")
-    if jobs:
-        webhook_outbox.stage_many(jobs[0].user_id, "job.queued", [{"job": serialize_job(job)} for job in jobs])
+def stage_created_many(jobs: Sequence[Job]) -> None:
+    """Batches seam: `stage_created` for many new jobs of one user (a batch announces itself with
+    one notification of its own): one metric update, and their `job.queued` webhook deliveries
+    recorded in one INSERT instead of one per job."""
+    if not jobs:
+        return
+    counts = Counter(job.type for job in jobs)
+    on_commit(lambda: [metrics.incr("jobs_created_total", {"type": name}, n) for name, n in counts.items()])
+    webhook_outbox.stage_many(jobs[0].user_id, "job.queued", lambda: ({"job": serialize_job(job)} for job in jobs))

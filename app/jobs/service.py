@@ -66,7 +66,7 @@ def create_job(
         db.session.add(IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id))
     details = {"type": job.type, **({"scheduleId": str(schedule_id)} if schedule_id else {})}
     audit.record(user_id, "job.created", "job", job.id, details)
-    events.stage_queued(job)
+    events.stage_created(job)
     queue.enqueue_after_commit(job)
     try:
         db.session.commit()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import text, update
@@ -89,18 +90,18 @@ def stage(user_id: uuid.UUID, event_type: str, data: dict) -> list[uuid.UUID]:
     return delivery_ids
 
 
-def stage_many(user_id: uuid.UUID, event_type: str, events: list[dict]) -> list[uuid.UUID]:
+def stage_many(user_id: uuid.UUID, event_type: str, events: Callable[[], Iterable[dict]]) -> list[uuid.UUID]:
     """`stage` for many events of one type and user: one INSERT whatever their number, after one
-    look whether any endpoint of the user wants the event at all."""
-    if not events:
-        return []
+    look whether any endpoint of the user wants the event at all. `events()` gives their data."""
     params = {"user_id": user_id, "event_type": event_type, "any": ANY_EVENT}
     with db.session.no_autoflush:  # as in `record`
-        # The bodies of a thousand events cost more than this look: build them only when wanted.
+        # The data and bodies of a thousand events cost more than this look: built only when wanted.
         if not db.session.scalar(_SUBSCRIBED, params):
             return []
         at = datetime.now(UTC)
-        params["bodies"] = [body(event_type, data, at) for data in events]
+        params["bodies"] = [body(event_type, data, at) for data in events()]
+        if not params["bodies"]:
+            return []
         delivery_ids = list(db.session.scalars(_STAGE_MANY, params))
     send_after_commit(delivery_ids)
     return delivery_ids

@@ -50,7 +50,7 @@ def create_workflow(user_id: uuid.UUID, name: str | None, specs: Sequence[dict])
     db.session.add_all(created)
     audit.record(user_id, "workflow.created", "workflow", workflow.id, {"jobs": len(created)})
     for job in created:
-        events.stage_queued(job)
+        events.stage_created(job)
         queue.enqueue_after_commit(job)  # only those without dependencies: the others are blocked
     db.session.commit()
     return workflow, created
