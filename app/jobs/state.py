@@ -19,7 +19,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.jobs import history
@@ -48,11 +49,23 @@ FINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 RETRIABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 
-def update_returning(statement) -> Job | None:
-    """Run a guarded UPDATE and get the fresh row back in the same round trip."""
-    return db.session.scalars(
-        statement.returning(Job), execution_options={"synchronize_session": False, "populate_existing": True}
-    ).one_or_none()
+_JOB_COLUMNS = tuple(Job.__table__.c)
+
+
+def transition(statement, kind: EventKind) -> list[Job]:
+    """Run a guarded UPDATE of jobs, adding each changed job's history event in the same
+    statement (`WITH changed AS (UPDATE ... RETURNING ...), recorded AS (INSERT INTO job_events
+    SELECT ... FROM changed) SELECT ... FROM changed`), and get the fresh rows back: one round
+    trip, nothing left for the session to flush."""
+    changed = statement.returning(*_JOB_COLUMNS).cte("changed")
+    query = select(aliased(Job, changed)).add_cte(history.recording(changed, kind))
+    return list(db.session.scalars(query, execution_options={"populate_existing": True}))
+
+
+def transition_one(statement, kind: EventKind) -> Job | None:
+    """`transition` of one job's row: the job, or None when the guard did not match."""
+    changed = transition(statement, kind)
+    return changed[0] if changed else None
 
 
 def _due():
@@ -72,7 +85,7 @@ def current_attempt(job_id: uuid.UUID, attempt: int):
 def claim(job_id: uuid.UUID, worker: str) -> Job | None:
     """queued (due, and not waiting for a dependency) -> active, counting an attempt. A job whose
     worker died is the recovery sweep's (`recover`), never taken over here."""
-    claimed = update_returning(
+    return transition_one(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due(), _unblocked())
         .values(
@@ -83,9 +96,9 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
             worker=worker,
             next_attempt_at=None,
             error=None,
-        )
+        ),
+        EventKind.STARTED,
     )
-    return _recorded(claimed, EventKind.STARTED)
 
 
 def save_progress(job_id: uuid.UUID, attempt: int, progress: dict, remember: bool = False) -> bool:
@@ -100,13 +113,15 @@ def save_progress(job_id: uuid.UUID, attempt: int, progress: dict, remember: boo
     return bool(done)
 
 
-def heartbeat(connection, job_id: uuid.UUID, attempt: int, beat: bool) -> bool:
-    """From the watchdog's own connection: is the attempt still current (and, with `beat`, note
-    that it is alive)?"""
+def heartbeats(connection, attempts: list[tuple[uuid.UUID, int]], beat: bool) -> set[tuple[uuid.UUID, int]]:
+    """From the watchdog's own connection: which of these (job id, attempt) are still current
+    (with `beat`, noting in the same statement that they are alive)?"""
+    guard = and_(Job.status == JobStatus.ACTIVE, tuple_(Job.id, Job.attempts).in_(attempts))
     if beat:
-        statement = update(Job).where(current_attempt(job_id, attempt)).values(heartbeat_at=func.now())
-        return bool(connection.execute(statement).rowcount)
-    return connection.execute(select(Job.id).where(current_attempt(job_id, attempt))).first() is not None
+        statement = update(Job).where(guard).values(heartbeat_at=func.now()).returning(Job.id, Job.attempts)
+    else:
+        statement = select(Job.id, Job.attempts).where(guard)
+    return {(job_id, attempt) for job_id, attempt in connection.execute(statement)}
 
 
 def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | None) -> Job | None:
@@ -114,7 +129,7 @@ def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | Non
     values = {"status": JobStatus.COMPLETED, "result": result, "completed_at": func.now(), "error": None}
     if progress is not None:
         values["progress"] = progress
-    completed = _recorded(_finish_attempt(job_id, attempt, values), EventKind.COMPLETED)
+    completed = _finish_attempt(job_id, attempt, values, EventKind.COMPLETED)
     if completed is not None:
         notify(Seam.COMPLETED, [completed])
     return completed
@@ -145,7 +160,7 @@ def retry_later(job_id: uuid.UUID, attempt: int, error: str, due: datetime | Non
         "next_attempt_at": due,
         "enqueued_at": None,
     }
-    return _recorded(_finish_attempt(job_id, attempt, values), EventKind.RETRYING)
+    return _finish_attempt(job_id, attempt, values, EventKind.RETRYING)
 
 
 def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | None = None) -> Job | None:
@@ -153,11 +168,11 @@ def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | 
     values = {"status": JobStatus.FAILED, "error": error, "error_kind": kind, "completed_at": func.now()}
     if result is not None:
         values["result"] = result
-    failed = _finish_attempt(job_id, attempt, values)
+    failed = _finish_attempt(job_id, attempt, values, EventKind.FAILED)
     if failed is not None:
         db.session.add(dead_letter(failed))
         notify(Seam.ENDED, [failed])
-    return _recorded(failed, EventKind.FAILED)
+    return failed
 
 
 def dead_letter(job: Job) -> DeadLetter:
@@ -165,43 +180,32 @@ def dead_letter(job: Job) -> DeadLetter:
     return DeadLetter(job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts)
 
 
-def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict) -> Job | None:
-    return update_returning(update(Job).where(current_attempt(job_id, attempt)).values(**values))
-
-
-def _recorded(job: Job | None, kind: EventKind) -> Job | None:
-    """The job a transition returned, its history event added when the transition matched."""
-    if job is not None:
-        history.stage(job, kind)
-    return job
+def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict, kind: EventKind) -> Job | None:
+    return transition_one(update(Job).where(current_attempt(job_id, attempt)).values(**values), kind)
 
 
 def cancel(job_id: uuid.UUID) -> Job | None:
     """queued or active -> cancelled; a running attempt sees it at its next checkpoint."""
-    cancelled = update_returning(
+    cancelled = transition_one(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(WAITING))
-        .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None)
+        .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None),
+        EventKind.CANCELLED,
     )
     if cancelled is not None:
         notify(Seam.ENDED, [cancelled])
-    return _recorded(cancelled, EventKind.CANCELLED)
+    return cancelled
 
 
 def cancel_all(job_ids: list[uuid.UUID]) -> list[Job]:
     """`cancel` for many jobs in one statement (the caller has locked them, in its lock order);
     those already finished are left alone. Returns the cancelled jobs."""
-    cancelled = list(
-        db.session.scalars(
-            update(Job)
-            .where(Job.id.in_(job_ids), Job.status.in_(WAITING))
-            .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None)
-            .returning(Job),
-            execution_options={"synchronize_session": False, "populate_existing": True},
-        )
+    cancelled = transition(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.status.in_(WAITING))
+        .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None),
+        EventKind.CANCELLED,
     )
-    for job in cancelled:
-        history.stage(job, EventKind.CANCELLED)
     notify(Seam.ENDED, cancelled)
     return cancelled
 
@@ -211,7 +215,7 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
     hands it to the broker after the commit, unless a listener found it waiting for a dependency
     again); its dead letter is marked as redriven."""
     now = datetime.now(UTC)
-    job = update_returning(
+    job = transition_one(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(RETRIABLE))
         .values(
@@ -227,7 +231,8 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
             heartbeat_at=None,
             worker=None,
             enqueued_at=now,
-        )
+        ),
+        EventKind.REQUEUED,
     )
     if job is not None:
         db.session.execute(
@@ -236,7 +241,7 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
             .values(redriven_at=now, redriven_by=actor_id)
         )
         notify(Seam.RETRIED, [job])
-    return _recorded(job, EventKind.REQUEUED)
+    return job
 
 
 def lost_attempts(heartbeat_timeout: timedelta) -> list[tuple[uuid.UUID, int]]:
