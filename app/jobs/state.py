@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import ClauseElement, ColumnElement, Select, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -50,22 +51,54 @@ RETRIABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 _JOB_COLUMNS = tuple(Job.__table__.c)
+_prepared: dict[tuple, Select] = {}  # the statement of each transition, built once per process
 
 
-def transition(statement, kind: EventKind) -> list[Job]:
+def transition(name: str, kind: EventKind, guard: Callable[[], ColumnElement], values: dict, **params) -> list[Job]:
     """Run a guarded UPDATE of jobs, adding each changed job's history event in the same
     statement (`WITH changed AS (UPDATE ... RETURNING ...), recorded AS (INSERT INTO job_events
     SELECT ... FROM changed) SELECT ... FROM changed`), and get the fresh rows back: one round
-    trip, nothing left for the session to flush."""
+    trip, nothing left for the session to flush.
+
+    The statement is built once per `name` and shape of `values`, then only executed (building
+    a CTE costs more than running it): `guard()` names its inputs as bind parameters, given in
+    `params`; in `values`, SQL expressions are part of the statement (a name's expressions never
+    vary) and anything else is bound."""
+    shape = (name, kind, tuple((column, isinstance(value, ClauseElement)) for column, value in values.items()))
+    statement = _prepared.get(shape)
+    if statement is None:
+        statement = _prepared[shape] = _with_history(update(Job).where(guard()).values(_set(values)), kind)
+    bound = {f"set_{column}": value for column, value in values.items() if not isinstance(value, ClauseElement)}
+    return list(db.session.scalars(statement, {**params, **bound}, execution_options={"populate_existing": True}))
+
+
+def _set(values: dict) -> dict:
+    columns = Job.__table__.c
+    return {
+        column: value if isinstance(value, ClauseElement) else bindparam(f"set_{column}", type_=columns[column].type)
+        for column, value in values.items()
+    }
+
+
+def _with_history(statement, kind: EventKind) -> Select:
     changed = statement.returning(*_JOB_COLUMNS).cte("changed")
-    query = select(aliased(Job, changed)).add_cte(history.recording(changed, kind))
-    return list(db.session.scalars(query, execution_options={"populate_existing": True}))
+    return select(aliased(Job, changed)).add_cte(history.recording(changed, kind))
 
 
-def transition_one(statement, kind: EventKind) -> Job | None:
+def transition_one(name: str, kind: EventKind, guard, values: dict, **params) -> Job | None:
     """`transition` of one job's row: the job, or None when the guard did not match."""
-    changed = transition(statement, kind)
+    changed = transition(name, kind, guard, values, **params)
     return changed[0] if changed else None
+
+
+def _this_job(*statuses: JobStatus) -> Callable[[], ColumnElement]:
+    """The guard of a transition from these states (bound: `job_id`)."""
+    return lambda: and_(Job.id == bindparam("job_id"), Job.status.in_(statuses))
+
+
+def _this_attempt() -> ColumnElement:
+    """`current_attempt` as a guard (bound: `job_id`, `attempt`)."""
+    return current_attempt(bindparam("job_id"), bindparam("attempt"))
 
 
 def _due():
@@ -85,20 +118,20 @@ def current_attempt(job_id: uuid.UUID, attempt: int):
 def claim(job_id: uuid.UUID, worker: str) -> Job | None:
     """queued (due, and not waiting for a dependency) -> active, counting an attempt. A job whose
     worker died is the recovery sweep's (`recover`), never taken over here."""
-    return transition_one(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due(), _unblocked())
-        .values(
-            status=JobStatus.ACTIVE,
-            attempts=Job.attempts + 1,
-            started_at=func.coalesce(Job.started_at, func.now()),
-            heartbeat_at=func.now(),
-            worker=worker,
-            next_attempt_at=None,
-            error=None,
-        ),
-        EventKind.STARTED,
-    )
+    values = {
+        "status": JobStatus.ACTIVE,
+        "attempts": Job.attempts + 1,
+        "started_at": func.coalesce(Job.started_at, func.now()),
+        "heartbeat_at": func.now(),
+        "worker": worker,
+        "next_attempt_at": None,
+        "error": None,
+    }
+    return transition_one("claim", EventKind.STARTED, _claimable, values, job_id=job_id)
+
+
+def _claimable() -> ColumnElement:
+    return and_(_this_job(JobStatus.QUEUED)(), _due(), _unblocked())
 
 
 def save_progress(job_id: uuid.UUID, attempt: int, progress: dict, remember: bool = False) -> bool:
@@ -181,31 +214,29 @@ def dead_letter(job: Job) -> DeadLetter:
 
 
 def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict, kind: EventKind) -> Job | None:
-    return transition_one(update(Job).where(current_attempt(job_id, attempt)).values(**values), kind)
+    return transition_one("finish", kind, _this_attempt, values, job_id=job_id, attempt=attempt)
 
 
 def cancel(job_id: uuid.UUID) -> Job | None:
     """queued or active -> cancelled; a running attempt sees it at its next checkpoint."""
-    cancelled = transition_one(
-        update(Job)
-        .where(Job.id == job_id, Job.status.in_(WAITING))
-        .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None),
-        EventKind.CANCELLED,
-    )
+    cancelled = transition_one("cancel", EventKind.CANCELLED, _this_job(*WAITING), _cancelled(), job_id=job_id)
     if cancelled is not None:
         notify(Seam.ENDED, [cancelled])
     return cancelled
 
 
+def _cancelled() -> dict:
+    return {"status": JobStatus.CANCELLED, "completed_at": func.now(), "enqueued_at": None}
+
+
+def _these_waiting_jobs() -> ColumnElement:
+    return and_(Job.id.in_(bindparam("job_ids", expanding=True)), Job.status.in_(WAITING))
+
+
 def cancel_all(job_ids: list[uuid.UUID]) -> list[Job]:
     """`cancel` for many jobs in one statement (the caller has locked them, in its lock order);
     those already finished are left alone. Returns the cancelled jobs."""
-    cancelled = transition(
-        update(Job)
-        .where(Job.id.in_(job_ids), Job.status.in_(WAITING))
-        .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None),
-        EventKind.CANCELLED,
-    )
+    cancelled = transition("cancel_all", EventKind.CANCELLED, _these_waiting_jobs, _cancelled(), job_ids=job_ids)
     notify(Seam.ENDED, cancelled)
     return cancelled
 
@@ -215,25 +246,21 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
     hands it to the broker after the commit, unless a listener found it waiting for a dependency
     again); its dead letter is marked as redriven."""
     now = datetime.now(UTC)
-    job = transition_one(
-        update(Job)
-        .where(Job.id == job_id, Job.status.in_(RETRIABLE))
-        .values(
-            status=JobStatus.QUEUED,
-            attempts=0,
-            error=None,
-            error_kind=None,
-            progress=None,
-            result=None,
-            started_at=None,
-            completed_at=None,
-            next_attempt_at=None,
-            heartbeat_at=None,
-            worker=None,
-            enqueued_at=now,
-        ),
-        EventKind.REQUEUED,
-    )
+    values = {
+        "status": JobStatus.QUEUED,
+        "attempts": 0,
+        "error": None,
+        "error_kind": None,
+        "progress": None,
+        "result": None,
+        "started_at": None,
+        "completed_at": None,
+        "next_attempt_at": None,
+        "heartbeat_at": None,
+        "worker": None,
+        "enqueued_at": now,
+    }
+    job = transition_one("requeue", EventKind.REQUEUED, _this_job(*RETRIABLE), values, job_id=job_id)
     if job is not None:
         db.session.execute(
             update(DeadLetter)
