@@ -26,6 +26,7 @@ from app.extensions import api, db, jwt, migrate
 from app.openapi import OPENAPI_SETTINGS, register_docs_assets, register_string_constraints
 from app.platform import metrics
 from app.platform.celery_app import init_celery
+from app.platform.db_pool import ping_stale_connections
 from app.platform.logging_setup import configure_logging
 from app.sockets import init_socketio
 from app.web import register_web
@@ -66,6 +67,9 @@ def register_extensions(app: Flask) -> None:
     # the same process (tests, the CLI) must not serve the first one's components.
     app.config.update(copy.deepcopy(OPENAPI_SETTINGS))
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_stale_connections(engine)
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     jwt.init_app(app)
     api.init_app(app)

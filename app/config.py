@@ -209,7 +209,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     overrides = overrides or {}
     config = {key: overrides[key] if key in overrides else read() for key, read in readers.items()}
     config.update({key: value for key, value in overrides.items() if key not in config})
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    # No pool_pre_ping: app.platform.db_pool pings only connections that sat idle for a while.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 5, "max_overflow": 10}
     config["JWT_TOKEN_LOCATION"] = ["headers"]
     config["JWT_ALGORITHM"] = "HS256"
     config["JWT_DECODE_ALGORITHMS"] = ["HS256"]

@@ -1,11 +1,12 @@
-"""A job's history (job_events): staged by the transitions of `app.jobs.state` in their own
-transaction, so an event exists exactly when its transition does, and read back for the job page."""
+"""A job's history (job_events): written by the transitions of `app.jobs.state` in the very
+statement that changes the job, so an event exists exactly when its transition does, and read
+back for the job page."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import insert, literal, null, select
 
 from app.errors import NotFound
 from app.extensions import db
@@ -20,15 +21,24 @@ MAX_EVENTS = 500
 ERROR_KINDS = (EventKind.RETRYING, EventKind.FAILED)
 
 
-def stage(job: Job, kind: EventKind) -> None:
-    """Add the event of the transition `job` just went through to the open transaction."""
-    error = job.error if kind in ERROR_KINDS else None
-    db.session.add(JobEvent(job_id=job.id, kind=kind, attempt=job.attempts, progress=job.progress, error=error))
+_EVENTS = JobEvent.__table__
+_COLUMNS = ("job_id", "kind", "attempt", "progress", "error")
+
+
+def recording(changed, kind: EventKind):
+    """The INSERT of the event of every job row in `changed` (the RETURNING of a transition's
+    UPDATE, as a CTE): a data-modifying CTE of the same statement, so the transition and its
+    event are one round trip and cannot be apart."""
+    error = changed.c.error if kind in ERROR_KINDS else null()
+    rows = select(changed.c.id, literal(str(kind)), changed.c.attempts, changed.c.progress, error)
+    return insert(_EVENTS).from_select(_COLUMNS, rows).cte(f"recorded_{kind}")
 
 
 def stage_progress(job_id: uuid.UUID, attempt: int, progress: dict) -> None:
     """Add a progress checkpoint of the current attempt to the open transaction."""
-    db.session.add(JobEvent(job_id=job_id, kind=EventKind.PROGRESS, attempt=attempt, progress=progress))
+    db.session.execute(
+        insert(_EVENTS).values(job_id=job_id, kind=str(EventKind.PROGRESS), attempt=attempt, progress=progress)
+    )
 
 
 def history(user_id: uuid.UUID, job_id: uuid.UUID) -> list[dict]:

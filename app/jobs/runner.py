@@ -3,11 +3,8 @@ for progress and cancellation, then record the outcome and announce it."""
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import logging
-import os
-import signal
 import threading
 import time
 import uuid
@@ -18,7 +15,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.jobs import announcements as events
-from app.jobs import state
+from app.jobs import state, watchdog
 from app.jobs.errors import RETRYABLE, JobCancelled, JobError, classify, describe_error
 from app.jobs.registry import get_job_type
 from app.jobs.state import JobStatus
@@ -63,50 +60,6 @@ class JobContext:
             raise JobCancelled()
 
 
-class Watchdog(threading.Thread):
-    """Heartbeats the running attempt and watches for cancellation between checkpoints.
-
-    Once the row says the attempt is over (cancelled, or taken over after a lost heartbeat) the
-    handler gets the grace period to reach a checkpoint; then JobCancelled is raised in its thread,
-    and as a last resort the pool process is killed (Celery replaces it; the job stays cancelled).
-    """
-
-    def __init__(self, ctx: JobContext, engine, handler_thread_id: int, beat: float, grace: float):
-        super().__init__(name=f"watchdog-{ctx.job_id}", daemon=True)
-        self.ctx, self.engine, self.thread_id = ctx, engine, handler_thread_id
-        self.beat, self.grace = beat, grace
-        self.finished = threading.Event()
-
-    def run(self) -> None:
-        poll = min(1.0, self.beat)
-        since_beat = 0.0
-        while not self.finished.wait(poll):
-            since_beat += poll
-            if self.ctx.cancelled.is_set() or not self._still_current(heartbeat=since_beat >= self.beat):
-                self.ctx.cancelled.set()
-                self._stop_handler()
-                return
-            if since_beat >= self.beat:
-                since_beat = 0.0
-
-    def _still_current(self, heartbeat: bool) -> bool:
-        try:
-            with self.engine.begin() as conn:
-                return state.heartbeat(conn, self.ctx.job_id, self.ctx.attempt, beat=heartbeat)
-        except Exception as exc:  # database unreachable: keep running, the next beat tries again
-            log.warning("heartbeat failed: %s", type(exc).__name__)
-            return True
-
-    def _stop_handler(self) -> None:
-        if self.finished.wait(self.grace):
-            return
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id), ctypes.py_object(JobCancelled))
-        if self.finished.wait(self.grace):
-            return
-        log.error("job %s ignored cancellation; stopping its process", self.ctx.job_id)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def _load_handler(dotted: str) -> Callable[[JobContext], Any]:
     module_name, _, attr = dotted.partition(":")
     return getattr(importlib.import_module(module_name), attr)
@@ -123,23 +76,21 @@ def run_job(job_id: str, worker: str) -> str:
     ctx = JobContext(job)
     _commit_and_announce(events.stage_started, job)
     config = current_app.config
-    watchdog = Watchdog(
-        ctx, db.engine, threading.get_ident(), config["JOB_HEARTBEAT_SECONDS"], config["JOB_CANCEL_GRACE_SECONDS"]
-    )
-    watchdog.start()
+    beat, grace = config["JOB_HEARTBEAT_SECONDS"], config["JOB_CANCEL_GRACE_SECONDS"]
+    watched = watchdog.watch(job.id, ctx.attempt, ctx.cancelled, db.engine, beat, grace)
     try:
         result = _load_handler(get_job_type(job.type).handler)(ctx)
     except JobCancelled:
-        watchdog.finished.set()
+        watched.finish()
         db.session.rollback()
         log.info("job stopped: cancelled")
         return "cancelled"
     except BaseException as exc:
-        watchdog.finished.set()
+        watched.finish()
         db.session.rollback()
         return _record_failure(job, ctx, exc)
     finally:
-        watchdog.finished.set()
+        watched.finish()
     done = state.complete(job.id, ctx.attempt, result or {}, _final_progress(ctx))
     if done is None:
         db.session.rollback()  # not the current attempt any more: nothing it did may commit

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ClauseElement, ColumnElement, Select, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.jobs import history
@@ -48,11 +50,55 @@ FINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 RETRIABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 
-def update_returning(statement) -> Job | None:
-    """Run a guarded UPDATE and get the fresh row back in the same round trip."""
-    return db.session.scalars(
-        statement.returning(Job), execution_options={"synchronize_session": False, "populate_existing": True}
-    ).one_or_none()
+_JOB_COLUMNS = tuple(Job.__table__.c)
+_prepared: dict[tuple, Select] = {}  # the statement of each transition, built once per process
+
+
+def transition(name: str, kind: EventKind, guard: Callable[[], ColumnElement], values: dict, **params) -> list[Job]:
+    """Run a guarded UPDATE of jobs, adding each changed job's history event in the same
+    statement (`WITH changed AS (UPDATE ... RETURNING ...), recorded AS (INSERT INTO job_events
+    SELECT ... FROM changed) SELECT ... FROM changed`), and get the fresh rows back: one round
+    trip, nothing left for the session to flush.
+
+    The statement is built once per `name` and shape of `values`, then only executed (building
+    a CTE costs more than running it): `guard()` names its inputs as bind parameters, given in
+    `params`; in `values`, SQL expressions are part of the statement (a name's expressions never
+    vary) and anything else is bound."""
+    shape = (name, kind, tuple((column, isinstance(value, ClauseElement)) for column, value in values.items()))
+    statement = _prepared.get(shape)
+    if statement is None:
+        statement = _prepared[shape] = _with_history(update(Job).where(guard()).values(_set(values)), kind)
+    bound = {f"set_{column}": value for column, value in values.items() if not isinstance(value, ClauseElement)}
+    return list(db.session.scalars(statement, {**params, **bound}, execution_options={"populate_existing": True}))
+
+
+def _set(values: dict) -> dict:
+    columns = Job.__table__.c
+    return {
+        column: value if isinstance(value, ClauseElement) else bindparam(f"set_{column}", type_=columns[column].type)
+        for column, value in values.items()
+    }
+
+
+def _with_history(statement, kind: EventKind) -> Select:
+    changed = statement.returning(*_JOB_COLUMNS).cte("changed")
+    return select(aliased(Job, changed)).add_cte(history.recording(changed, kind))
+
+
+def transition_one(name: str, kind: EventKind, guard, values: dict, **params) -> Job | None:
+    """`transition` of one job's row: the job, or None when the guard did not match."""
+    changed = transition(name, kind, guard, values, **params)
+    return changed[0] if changed else None
+
+
+def _this_job(*statuses: JobStatus) -> Callable[[], ColumnElement]:
+    """The guard of a transition from these states (bound: `job_id`)."""
+    return lambda: and_(Job.id == bindparam("job_id"), Job.status.in_(statuses))
+
+
+def _this_attempt() -> ColumnElement:
+    """`current_attempt` as a guard (bound: `job_id`, `attempt`)."""
+    return current_attempt(bindparam("job_id"), bindparam("attempt"))
 
 
 def _due():
@@ -72,20 +118,20 @@ def current_attempt(job_id: uuid.UUID, attempt: int):
 def claim(job_id: uuid.UUID, worker: str) -> Job | None:
     """queued (due, and not waiting for a dependency) -> active, counting an attempt. A job whose
     worker died is the recovery sweep's (`recover`), never taken over here."""
-    claimed = update_returning(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _due(), _unblocked())
-        .values(
-            status=JobStatus.ACTIVE,
-            attempts=Job.attempts + 1,
-            started_at=func.coalesce(Job.started_at, func.now()),
-            heartbeat_at=func.now(),
-            worker=worker,
-            next_attempt_at=None,
-            error=None,
-        )
-    )
-    return _recorded(claimed, EventKind.STARTED)
+    values = {
+        "status": JobStatus.ACTIVE,
+        "attempts": Job.attempts + 1,
+        "started_at": func.coalesce(Job.started_at, func.now()),
+        "heartbeat_at": func.now(),
+        "worker": worker,
+        "next_attempt_at": None,
+        "error": None,
+    }
+    return transition_one("claim", EventKind.STARTED, _claimable, values, job_id=job_id)
+
+
+def _claimable() -> ColumnElement:
+    return and_(_this_job(JobStatus.QUEUED)(), _due(), _unblocked())
 
 
 def save_progress(job_id: uuid.UUID, attempt: int, progress: dict, remember: bool = False) -> bool:
@@ -100,13 +146,15 @@ def save_progress(job_id: uuid.UUID, attempt: int, progress: dict, remember: boo
     return bool(done)
 
 
-def heartbeat(connection, job_id: uuid.UUID, attempt: int, beat: bool) -> bool:
-    """From the watchdog's own connection: is the attempt still current (and, with `beat`, note
-    that it is alive)?"""
+def heartbeats(connection, attempts: list[tuple[uuid.UUID, int]], beat: bool) -> set[tuple[uuid.UUID, int]]:
+    """From the watchdog's own connection: which of these (job id, attempt) are still current
+    (with `beat`, noting in the same statement that they are alive)?"""
+    guard = and_(Job.status == JobStatus.ACTIVE, tuple_(Job.id, Job.attempts).in_(attempts))
     if beat:
-        statement = update(Job).where(current_attempt(job_id, attempt)).values(heartbeat_at=func.now())
-        return bool(connection.execute(statement).rowcount)
-    return connection.execute(select(Job.id).where(current_attempt(job_id, attempt))).first() is not None
+        statement = update(Job).where(guard).values(heartbeat_at=func.now()).returning(Job.id, Job.attempts)
+    else:
+        statement = select(Job.id, Job.attempts).where(guard)
+    return {(job_id, attempt) for job_id, attempt in connection.execute(statement)}
 
 
 def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | None) -> Job | None:
@@ -114,7 +162,7 @@ def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | Non
     values = {"status": JobStatus.COMPLETED, "result": result, "completed_at": func.now(), "error": None}
     if progress is not None:
         values["progress"] = progress
-    completed = _recorded(_finish_attempt(job_id, attempt, values), EventKind.COMPLETED)
+    completed = _finish_attempt(job_id, attempt, values, EventKind.COMPLETED)
     if completed is not None:
         notify(Seam.COMPLETED, [completed])
     return completed
@@ -145,7 +193,7 @@ def retry_later(job_id: uuid.UUID, attempt: int, error: str, due: datetime | Non
         "next_attempt_at": due,
         "enqueued_at": None,
     }
-    return _recorded(_finish_attempt(job_id, attempt, values), EventKind.RETRYING)
+    return _finish_attempt(job_id, attempt, values, EventKind.RETRYING)
 
 
 def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | None = None) -> Job | None:
@@ -153,11 +201,11 @@ def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | 
     values = {"status": JobStatus.FAILED, "error": error, "error_kind": kind, "completed_at": func.now()}
     if result is not None:
         values["result"] = result
-    failed = _finish_attempt(job_id, attempt, values)
+    failed = _finish_attempt(job_id, attempt, values, EventKind.FAILED)
     if failed is not None:
         db.session.add(dead_letter(failed))
         notify(Seam.ENDED, [failed])
-    return _recorded(failed, EventKind.FAILED)
+    return failed
 
 
 def dead_letter(job: Job) -> DeadLetter:
@@ -165,43 +213,30 @@ def dead_letter(job: Job) -> DeadLetter:
     return DeadLetter(job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts)
 
 
-def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict) -> Job | None:
-    return update_returning(update(Job).where(current_attempt(job_id, attempt)).values(**values))
-
-
-def _recorded(job: Job | None, kind: EventKind) -> Job | None:
-    """The job a transition returned, its history event added when the transition matched."""
-    if job is not None:
-        history.stage(job, kind)
-    return job
+def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict, kind: EventKind) -> Job | None:
+    return transition_one("finish", kind, _this_attempt, values, job_id=job_id, attempt=attempt)
 
 
 def cancel(job_id: uuid.UUID) -> Job | None:
     """queued or active -> cancelled; a running attempt sees it at its next checkpoint."""
-    cancelled = update_returning(
-        update(Job)
-        .where(Job.id == job_id, Job.status.in_(WAITING))
-        .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None)
-    )
+    cancelled = transition_one("cancel", EventKind.CANCELLED, _this_job(*WAITING), _cancelled(), job_id=job_id)
     if cancelled is not None:
         notify(Seam.ENDED, [cancelled])
-    return _recorded(cancelled, EventKind.CANCELLED)
+    return cancelled
+
+
+def _cancelled() -> dict:
+    return {"status": JobStatus.CANCELLED, "completed_at": func.now(), "enqueued_at": None}
+
+
+def _these_waiting_jobs() -> ColumnElement:
+    return and_(Job.id.in_(bindparam("job_ids", expanding=True)), Job.status.in_(WAITING))
 
 
 def cancel_all(job_ids: list[uuid.UUID]) -> list[Job]:
     """`cancel` for many jobs in one statement (the caller has locked them, in its lock order);
     those already finished are left alone. Returns the cancelled jobs."""
-    cancelled = list(
-        db.session.scalars(
-            update(Job)
-            .where(Job.id.in_(job_ids), Job.status.in_(WAITING))
-            .values(status=JobStatus.CANCELLED, completed_at=func.now(), enqueued_at=None)
-            .returning(Job),
-            execution_options={"synchronize_session": False, "populate_existing": True},
-        )
-    )
-    for job in cancelled:
-        history.stage(job, EventKind.CANCELLED)
+    cancelled = transition("cancel_all", EventKind.CANCELLED, _these_waiting_jobs, _cancelled(), job_ids=job_ids)
     notify(Seam.ENDED, cancelled)
     return cancelled
 
@@ -211,24 +246,21 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
     hands it to the broker after the commit, unless a listener found it waiting for a dependency
     again); its dead letter is marked as redriven."""
     now = datetime.now(UTC)
-    job = update_returning(
-        update(Job)
-        .where(Job.id == job_id, Job.status.in_(RETRIABLE))
-        .values(
-            status=JobStatus.QUEUED,
-            attempts=0,
-            error=None,
-            error_kind=None,
-            progress=None,
-            result=None,
-            started_at=None,
-            completed_at=None,
-            next_attempt_at=None,
-            heartbeat_at=None,
-            worker=None,
-            enqueued_at=now,
-        )
-    )
+    values = {
+        "status": JobStatus.QUEUED,
+        "attempts": 0,
+        "error": None,
+        "error_kind": None,
+        "progress": None,
+        "result": None,
+        "started_at": None,
+        "completed_at": None,
+        "next_attempt_at": None,
+        "heartbeat_at": None,
+        "worker": None,
+        "enqueued_at": now,
+    }
+    job = transition_one("requeue", EventKind.REQUEUED, _this_job(*RETRIABLE), values, job_id=job_id)
     if job is not None:
         db.session.execute(
             update(DeadLetter)
@@ -236,7 +268,7 @@ def requeue(job_id: uuid.UUID, actor_id: uuid.UUID) -> Job | None:
             .values(redriven_at=now, redriven_by=actor_id)
         )
         notify(Seam.RETRIED, [job])
-    return _recorded(job, EventKind.REQUEUED)
+    return job
 
 
 def lost_attempts(heartbeat_timeout: timedelta) -> list[tuple[uuid.UUID, int]]:

@@ -9,14 +9,15 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from flask import current_app, g
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import Interval, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.models import EmailDelivery, Notification, NotificationPreference, User
+from app.models import EmailDelivery, Notification
 from app.models.base import iso
 from app.notifications import digest as email_digest
 from app.notifications import outbox as email_outbox
@@ -55,32 +56,28 @@ DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 TITLE_MAX = 255  # the column's size
 
 
-@dataclass(frozen=True)
-class Recipient:
-    channels: frozenset[str]
-    email: str | None
-
-
-def recipient(user_id: uuid.UUID, notification_type: str) -> Recipient:
-    """The channels this user allows for this type and their address, in one query.
-
-    Kept for the rest of the app context (one request, one task): a job's run announces several
-    transitions to the same user, and a preference changed meanwhile applies from the next one."""
-    preference_type = PREFERENCE_TYPE.get(notification_type, "system")
-    cache = g.setdefault("notification_recipients", {})
-    key = (user_id, preference_type)
-    if key not in cache:
-        rows = db.session.execute(
-            select(NotificationPreference.channel, User.email)
-            .join(User, User.id == NotificationPreference.user_id)
-            .where(
-                NotificationPreference.user_id == user_id,
-                NotificationPreference.notification_type == preference_type,
-                NotificationPreference.enabled.is_(True),
-            )
-        ).all()
-        cache[key] = Recipient(frozenset(row.channel for row in rows), rows[0].email if rows else None)
-    return cache[key]
+# One statement for the in-app row and the email address: the user's preferences for the type
+# decide, inside the INSERT, whether the in-app row is written, and whether the address (needed
+# only for a type that emails) comes back. No preference is read into Python first.
+_STAGE_IN_APP = text(
+    """
+    WITH allowed AS (
+        SELECT channel FROM notification_preferences
+        WHERE user_id = :user_id AND notification_type = :preference_type AND enabled
+    ), in_app AS (
+        INSERT INTO notifications (id, user_id, type, title, message, data, read, created_at, expires_at)
+        SELECT gen_random_uuid(), :user_id, :type, :title, :message, :data, false,
+               clock_timestamp(), clock_timestamp() + :retention
+        WHERE EXISTS (SELECT 1 FROM allowed WHERE channel = 'in_app')
+        RETURNING id, created_at, expires_at
+    )
+    SELECT in_app.id, in_app.created_at, in_app.expires_at,
+           (SELECT users.email FROM users
+            WHERE users.id = :user_id AND :may_email
+              AND EXISTS (SELECT 1 FROM allowed WHERE channel = 'email')) AS email
+    FROM (VALUES (1)) AS one LEFT JOIN in_app ON true
+    """
+).bindparams(bindparam("data", type_=JSONB), bindparam("retention", type_=Interval))
 
 
 @dataclass
@@ -106,15 +103,38 @@ def stage(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | 
     title = redact(title)[:TITLE_MAX]
     message = redact(message)
     data = redact(data or {})
-    to = recipient(user_id, type)
+    config = current_app.config
+    params = {
+        "user_id": user_id,
+        "preference_type": PREFERENCE_TYPE.get(type, "system"),
+        "type": type,
+        "title": title,
+        "message": message,
+        "data": data,
+        "retention": timedelta(days=config["NOTIFICATION_RETENTION_DAYS"]),
+        "may_email": type in EMAIL_TYPES and config["EMAIL_NOTIFICATIONS_ENABLED"],
+    }
+    # No autoflush: these rows depend on none of the caller's pending objects, and flushing them
+    # here would move the caller's integrity errors away from its own commit.
+    with db.session.no_autoflush:
+        row = db.session.execute(_STAGE_IN_APP, params).one()
     notification = event = delivery_id = digest_id = None
-    if "in_app" in to.channels:
-        notification = _add_in_app(user_id, type, title, message, data)
+    if row.id is not None:
+        notification = Notification(
+            id=row.id,
+            user_id=user_id,
+            type=type,
+            title=title,
+            message=message,
+            data=data,
+            read=False,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
         event = serialize(notification)
-    wants_email = "email" in to.channels and type in EMAIL_TYPES and to.email is not None
-    if wants_email and current_app.config["EMAIL_NOTIFICATIONS_ENABLED"]:
+    if row.email is not None:
         digest_id = email_digest.collecting_digest(user_id, type)
-        delivery_id = _add_email_delivery(user_id, to.email, type, title, message, data, digest_id)
+        delivery_id = _add_email_delivery(user_id, row.email, type, title, message, data, digest_id)
     if notification is None and delivery_id is None:
         return None
     staged = Staged(user_id, type, title, message, data, notification, event, delivery_id, email_now=digest_id is None)
@@ -154,42 +174,26 @@ def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | N
     return staged.notification
 
 
-def _add_in_app(user_id: uuid.UUID, type: str, title: str, message: str, data: dict) -> Notification:
-    retention = timedelta(days=current_app.config["NOTIFICATION_RETENTION_DAYS"])
-    now = datetime.now(UTC)
-    notification = Notification(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        type=type,
-        title=title,
-        message=message,
-        data=data,
-        read=False,
-        created_at=now,
-        expires_at=now + retention,
-    )
-    db.session.add(notification)
-    return notification
-
-
 def _add_email_delivery(
     user_id: uuid.UUID, email: str, type: str, subject: str, message: str, data: dict, digest_id: uuid.UUID | None
 ) -> uuid.UUID:
     """The delivery row: `pending` to go now, or `digest` to wait for the window `digest_id`."""
-    delivery = EmailDelivery(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        notification_type=type,
-        recipient=email,
-        subject=subject,
-        message=message,
-        data=data,
-        status="pending" if digest_id is None else "digest",
-        digest_id=digest_id,
-        attempts=0,
+    delivery_id = uuid.uuid4()
+    db.session.execute(
+        insert(EmailDelivery.__table__).values(
+            id=delivery_id,
+            user_id=user_id,
+            notification_type=type,
+            recipient=email,
+            subject=subject,
+            message=message,
+            data=data,
+            status="pending" if digest_id is None else "digest",
+            digest_id=digest_id,
+            attempts=0,
+        )
     )
-    db.session.add(delivery)
-    return delivery.id
+    return delivery_id
 
 
 def type_name(exc: BaseException) -> str:

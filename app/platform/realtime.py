@@ -1,21 +1,28 @@
-"""Socket.IO events, emitted through the Redis message queue.
+"""Socket.IO events, published on the Redis message queue that every web process listens to.
 
-In the web process the app's own `socketio` server publishes to the queue; in any other process
-(Celery workers, beat, CLI) a write-only message-queue client does, created lazily in each
-process, so a prefork child never inherits its parent's Redis connection.
+Every process (web, Celery workers, beat, CLI) publishes the same way: python-socketio's pub/sub
+message (`PubSubManager.emit` builds the same dict) as JSON on CHANNEL, through a Redis client
+made lazily in each process, so a prefork child never inherits its parent's connection. Each web
+process's manager delivers a message to its own clients when it comes back from Redis (its
+listener skips only the messages of its own host id, which these never carry).
+
+The events a commit announces go in one pipeline (`collected()`, used by the unit of work):
+one round trip per transition, however many events it reports.
 Events are a fast path: a failed publish is logged and dropped, Postgres holds the truth.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 
-import socketio as python_socketio
+import redis
 from flask import current_app
 
-from app.extensions import socketio
 from app.platform import metrics, runtime
 
 log = logging.getLogger(__name__)
@@ -27,6 +34,12 @@ CHANNEL = "flask-socketio"
 # A dead Redis must not hang a worker's emit forever.
 PUBLISH_REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30}
 
+# This process's host id in the messages (python-socketio uses it to answer callbacks, which
+# these events never ask for, and to skip its own messages, which no server here shares).
+HOST_ID = uuid.uuid4().hex
+
+_burst = threading.local()  # per thread (per greenlet once patched): the events being collected
+
 
 def user_room(user_id) -> str:
     return f"user:{user_id}"
@@ -36,39 +49,76 @@ def job_room(job_id) -> str:
     return f"job:{job_id}"
 
 
-def write_only_emitter(url: str) -> python_socketio.RedisManager:
-    """A publisher on CHANNEL (python-socketio's "emitting from an external process"); it
-    connects on first use. A bare RedisManager rather than a Flask-SocketIO SocketIO: it needs
-    no server object, takes Redis timeouts, and accepts `unix://` URLs, which Flask-SocketIO
-    would hand to Kombu."""
-    return python_socketio.RedisManager(
-        url, channel=CHANNEL, write_only=True, redis_options=dict(PUBLISH_REDIS_OPTIONS)
-    )
+def pubsub_message(event: str, data: dict, room: str) -> str:
+    """The message python-socketio's managers read from the queue (a JSON event, no callback)."""
+    message = {
+        "method": "emit",
+        "event": event,
+        "data": [data],
+        "binary": False,
+        "namespace": "/",
+        "room": room,
+        "skip_sid": None,
+        "callback": None,
+        "host_id": HOST_ID,
+    }
+    return json.dumps(message, separators=(",", ":"))
 
 
-def _external_emitter() -> python_socketio.RedisManager:
-    """This process's emitter, made after any fork (a prefork child never shares its parent's:
-    its runtime state starts empty) and again when the Redis URL changes."""
+def _publisher() -> redis.Redis:
+    """This process's Redis client for publishing, made after any fork (a prefork child starts
+    with empty runtime state) and again when the Redis URL changes."""
     state = runtime.current()
     with state.emitter_lock:
         url = current_app.config["REDIS_URL"]
         if state.emitter is None or state.emitter[0] != url:
-            state.emitter = (url, write_only_emitter(url))
+            state.emitter = (url, redis.Redis.from_url(url, **PUBLISH_REDIS_OPTIONS))
         return state.emitter[1]
 
 
 def emit(event: str, data: dict, room: str) -> None:
-    """Publish an event to a room on every web process; never raises."""
-    try:
-        if getattr(socketio, "server", None) is not None:
-            socketio.emit(event, data, to=room)
-        else:
-            _external_emitter().emit(event, data, namespace="/", room=room)
-    except Exception as exc:  # the client catches up through the REST API
-        log.warning("socket event %s to %s dropped: %s", event, room, type(exc).__name__)
-        return
+    """Publish an event to a room on every web process (with the others of the commit being
+    announced, inside `collected()`); never raises."""
+    pending = getattr(_burst, "events", None)
+    if pending is not None:
+        pending.append((event, data, room))
+    else:
+        _publish([(event, data, room)])
 
-    metrics.count_socket_message(event)
+
+@contextmanager
+def collected():
+    """Collect the events emitted inside and publish them in one pipeline at the end, in order.
+    Nested use joins the outer collection."""
+    if getattr(_burst, "events", None) is not None:
+        yield
+        return
+    _burst.events = []
+    try:
+        yield
+    finally:
+        pending, _burst.events = _burst.events, None
+        _publish(pending)
+
+
+def _publish(events: list[tuple[str, dict, str]]) -> None:
+    if not events:
+        return
+    try:
+        messages = [pubsub_message(event, data, room) for event, data, room in events]
+        client = _publisher()
+        if len(messages) == 1:
+            client.publish(CHANNEL, messages[0])
+        else:
+            with client.pipeline(transaction=False) as pipe:
+                for message in messages:
+                    pipe.publish(CHANNEL, message)
+                pipe.execute()
+    except Exception as exc:  # the clients catch up through the REST API
+        log.warning("%d socket event(s) dropped (%s): %s", len(events), events[0][0], type(exc).__name__)
+        return
+    for event, _data, _room in events:
+        metrics.count_socket_message(event)
 
 
 class ProgressThrottle:

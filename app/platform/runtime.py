@@ -38,6 +38,9 @@ class Runtime:
     # Socket emitter of a process without a Socket.IO server (app.platform.realtime): (url, emitter).
     emitter: tuple[str, Any] | None = None
     emitter_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The watchdog of the job attempts this worker process runs (app.jobs.watchdog).
+    watchdog: Any = None
+    watchdog_lock: threading.Lock = field(default_factory=threading.Lock)
     # The web process's socket sweep loop (app.sockets.presence).
     presence_loop_started: bool = False
     # A worker's main process: when it last received a task (workers.liveness).

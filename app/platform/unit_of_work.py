@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
+from app.platform import realtime
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,13 @@ def on_commit(callback: Callable[[], None]) -> None:
 def _run_staged(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the transaction that holds the staged work is still open
-    for callback in session.info.pop(STAGED, ()):
-        try:
-            callback()
-        except Exception:  # one failed push must not stop the others; the database is the record
-            log.exception("work staged for after the commit failed")
+    # The socket events of the whole commit leave in one Redis round trip.
+    with realtime.collected():
+        for callback in session.info.pop(STAGED, ()):
+            try:
+                callback()
+            except Exception:  # one failed push must not stop the others; the database is the record
+                log.exception("work staged for after the commit failed")
 
 
 @event.listens_for(Session, "after_transaction_end")
