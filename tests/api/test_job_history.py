@@ -46,8 +46,7 @@ def test_cancel_and_retry_are_in_the_history(client, user):
     created = create_job(client, user["headers"], payload={}, options={"dependsOn": [blocker["id"]]}).get_json()
     assert client.delete(f"/api/jobs/{created['id']}", headers=user["headers"]).status_code == 200
     assert client.post(f"/api/jobs/{created['id']}/retry", headers=user["headers"]).status_code == 202
-    # The retried job is due at once: a worker of the session may already have started it.
-    assert [(e["kind"], e["attempt"]) for e in history(client, user["headers"], created["id"])][:2] == [
+    assert [(e["kind"], e["attempt"]) for e in history(client, user["headers"], created["id"])] == [
         ("cancelled", 0),
         ("requeued", 0),
     ]
