@@ -20,6 +20,8 @@ window.JobForms = (function () {
   function onSubmit(form, build) {
     const slot = h("div", { class: "job-slot", "aria-live": "polite" });
     form.append(slot);
+    // A button the HTML disabled until this handler exists (a click before it would submit natively).
+    form.querySelector("button[type=submit]").disabled = false;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       showError("");

@@ -7,6 +7,8 @@
   }
   const form = document.getElementById("auth-form");
   const signup = form.dataset.mode === "signup";
+  // The HTML disables the button until this handler exists: a click before it would submit natively.
+  form.querySelector("button[type=submit]").disabled = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     Dom.showError("");

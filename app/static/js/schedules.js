@@ -107,6 +107,8 @@
     if (own) form.timezone.value = own;
   }
 
+  // The HTML disables the button until this handler exists: a click before it would submit natively.
+  form.querySelector("button[type=submit]").disabled = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showError("");

@@ -164,6 +164,8 @@
     await act(Api.del("/api/webhooks/" + hook.id));
   }
 
+  // The HTML disables the button until this handler exists: a click before it would submit natively.
+  form.querySelector("button[type=submit]").disabled = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showError("");
