@@ -133,7 +133,10 @@ def test_the_sweep_repairs_blocked_jobs_left_behind(fault_app):
     unblocks the job whose dependencies all completed, cancels the one whose dependency failed,
     and settles the workflow."""
     app, client, env, account = fault_app
-    done_first = create_workflow(client, account["headers"], [spec("a"), spec("b", ["a"])])
+    # `b` is delayed: once unblocked it waits, so no release sweep (the session's beat shares this
+    # database) sends it before the test looks.
+    later = {"startAfter": 3600}
+    done_first = create_workflow(client, account["headers"], [spec("a"), spec("b", ["a"], options=later)])
     failed_first = create_workflow(client, account["headers"], [spec("x"), spec("y", ["x"])])
     a_id, b_id = (job["id"] for job in done_first["jobs"])
     x_id, y_id = (job["id"] for job in failed_first["jobs"])
@@ -145,7 +148,7 @@ def test_the_sweep_repairs_blocked_jobs_left_behind(fault_app):
     assert sweep_dependencies() >= 2
     db.session.expire_all()
     b, y = db.session.get(Job, uuid.UUID(b_id)), db.session.get(Job, uuid.UUID(y_id))
-    assert b.status == "queued" and b.blocked_by is None and b.enqueued_at is None  # for the release sweep
+    assert b.status == "queued" and b.blocked_by is None and b.enqueued_at is None  # for the release sweep, when due
     assert y.status == "cancelled" and y.error == f"dependency {x_id} failed"
     db.session.commit()
     failed = client.get(f"/api/workflows/{failed_first['id']}", headers=account["headers"]).get_json()
