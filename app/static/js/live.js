@@ -49,11 +49,25 @@ window.Live = (function () {
     }
   }
 
+  // Job ids whose subscribe:job has not been answered yet -> whether an event about the job
+  // arrived meanwhile. The server joins the room before it reads the job, so every transition after
+  // the join arrives as an event; but its event can overtake the answer, whose state may then be
+  // older. An answer that was overtaken is dropped: the events are at least as new.
+  const answering = new Map();
+
   function subscribe(jobId) {
     if (!socket || !socket.connected) return;
+    answering.set(jobId, false);
     socket.emit("subscribe:job", { jobId }, (ack) => {
-      if (ack && ack.ok) fire("job", ack.job); // the current state, in case an event was missed
+      const overtaken = answering.get(jobId);
+      answering.delete(jobId);
+      // The current state, in case an event was missed before the join.
+      if (ack && ack.ok && !overtaken) fire("job", ack.job);
     });
+  }
+
+  function noteJobEvent(data) {
+    if (data && answering.has(data.jobId)) answering.set(data.jobId, true);
   }
 
   function watch(jobId) {
@@ -96,9 +110,13 @@ window.Live = (function () {
       }
     });
     socket.on("unauthorized", () => Api.refresh().catch(() => {}));
-    ["job:status", "job:completed", "job:failed", "notification"].forEach((event) =>
-      socket.on(event, (data) => fire(event, data)),
+    ["job:status", "job:completed", "job:failed"].forEach((event) =>
+      socket.on(event, (data) => {
+        noteJobEvent(data);
+        fire(event, data);
+      }),
     );
+    socket.on("notification", (data) => fire("notification", data));
     // A fresh access token extends the socket's session too.
     Api.onToken((token) => {
       socket.auth = { token };
