@@ -24,7 +24,7 @@ from app.jobs.options import JobRequest, validate_job_request
 from app.jobs.state import JobStatus
 from app.models import IdempotencyKey, Job
 from app.platform import audit
-from app.platform.pagination import fetch_page
+from app.platform.pagination import fetch_page_by_keys
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -182,7 +182,7 @@ def list_jobs(
     # The ledger keys on user, status and type; a workflow's, schedule's or batch's jobs are counted plainly.
     plain = workflow_id is not None or schedule_id is not None or batch_id is not None
     total = None if plain else counts.count_jobs(user_id, statuses, types)
-    return fetch_page(query, page, limit, Job.created_at.desc(), Job.id.desc(), total=total)
+    return fetch_page_by_keys(query, Job.id, page, limit, Job.created_at.desc(), Job.id.desc(), total=total)
 
 
 def cancel_job(

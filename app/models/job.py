@@ -19,7 +19,8 @@ from app.models.base import created_at, uuid_pk
 class Job(db.Model):
     __tablename__ = "jobs"
     __table_args__ = (
-        Index("ix_jobs_user_created", "user_id", text("created_at DESC")),
+        # A user's jobs in the list's order (its whole sort key, so a page is an index scan).
+        Index("ix_jobs_user_created_id", "user_id", text("created_at DESC"), text("id DESC")),
         # The release sweep: queued jobs not yet handed to the broker, in the order they should run.
         Index(
             "ix_jobs_release",
