@@ -137,6 +137,34 @@ def test_without_socket_client_the_pages_poll(browser, site, client):
         context.close()
 
 
+def test_a_rebuild_learnt_without_an_event_still_shows_the_schema(browser, site, client, worker, shop_db):
+    """The page may learn that a rebuild completed from a poll, or from the answer to subscribe:job
+    when the job finished before the page joined its room: never from a job:completed event. The
+    schema must appear all the same. Polling (no socket.io client) takes the event path away."""
+    account = register(client)
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        absent = {"body": "/* absent */", "content_type": "text/javascript"}
+        page.route("**/vendor/socket.io.min.js", lambda route: route.fulfill(**absent))
+        page.goto(site.url + "/login")
+        page.fill("#email", account["email"])
+        page.fill("#password", account["password"])
+        page.click("button[type=submit]")
+        page.wait_for_url("**/jobs")
+        page.click("nav >> text=Connections")
+        page.fill("#conn-name", "shop")
+        page.fill("#conn-url", f"sqlite:///{shop_db}")
+        page.click("#connection-form button[type=submit]")
+        page.wait_for_selector('#live-state[data-state="polling"]')
+        page.click("li[data-connection-id] button.rebuild")
+        page.wait_for_selector('.rebuild-job .progress[data-percentage="100"][data-status="completed"]')
+        page.wait_for_selector('details[data-table="order_items"]')
+    finally:
+        context.close()
+
+
 def test_an_export_is_downloaded_from_the_job_page(browser, site, worker, shop_db):
     with sqlite3.connect(shop_db) as conn:
         conn.executemany(

@@ -84,6 +84,19 @@
     if (el) el.replaceChildren(...[jobLine(connId)].filter(Boolean));
   }
 
+  // One home for "the rebuild moved on": the completion may be learnt from an event, from the
+  // answer to subscribe:job (a job that finished before the page joined its room) or from a poll,
+  // and each must show the new schema once.
+  const schemaShownFor = new Set(); // rebuild job ids whose schema was fetched
+  function updateRebuild(connId, job) {
+    rebuilds.set(connId, job);
+    renderJob(connId);
+    if (job.status === "completed" && !schemaShownFor.has(job.id)) {
+      schemaShownFor.add(job.id);
+      showSchema(connId);
+    }
+  }
+
   async function load() {
     try {
       const result = await Api.get("/api/connections?limit=100");
@@ -98,8 +111,7 @@
   async function refreshJobs() {
     for (const [connId, job] of rebuilds) {
       try {
-        rebuilds.set(connId, await Api.get("/api/jobs/" + job.id));
-        renderJob(connId);
+        updateRebuild(connId, await Api.get("/api/jobs/" + job.id));
       } catch (err) {
         showError(err.message);
       }
@@ -178,16 +190,11 @@
   Jobs.onEvents((event, data) => {
     const connId = connFor(data.jobId);
     if (!connId) return;
-    rebuilds.set(connId, Jobs.apply(rebuilds.get(connId), event, data));
-    renderJob(connId);
-    if (event === "job:completed") showSchema(connId);
+    updateRebuild(connId, Jobs.apply(rebuilds.get(connId), event, data));
   });
   Live.on("job", (job) => {
     const connId = connFor(job.id);
-    if (connId) {
-      rebuilds.set(connId, job);
-      renderJob(connId);
-    }
+    if (connId) updateRebuild(connId, job);
   });
   Live.on("resync", refreshJobs);
   load();
