@@ -127,6 +127,14 @@ def private_redis_url(database):
     redis_lease.release(BASE_REDIS_URL, number)
 
 
+@pytest.fixture()
+def empty_redis_url(database):
+    """A Redis database of this test's own that nothing has written to yet (flushed on claim)."""
+    number = redis_lease.claim(BASE_REDIS_URL)
+    yield redis_lease.database_url(BASE_REDIS_URL, number)
+    redis_lease.release(BASE_REDIS_URL, number)
+
+
 @pytest.fixture(scope="session")
 def redis_client():
     return redis_lib.Redis.from_url(TEST_REDIS_URL, decode_responses=True)

@@ -96,9 +96,9 @@ def test_metrics_move_after_a_worker_completes_a_job(client, user, worker):
         assert f"# TYPE {name.removesuffix('_total') if name == 'jobs_failed_total' else name}" in after, name
 
 
-def test_metrics_labelled_by_job_type_have_a_series_for_every_type_before_any_job(app, database, private_redis_url):
+def test_metrics_labelled_by_job_type_have_a_series_for_every_type_before_any_job(app, database, empty_redis_url):
     """Dashboards and alerts must never meet a missing metric: zero series from the start."""
-    fresh = create_app({"REDIS_URL": private_redis_url})
+    fresh = create_app({"REDIS_URL": empty_redis_url})
     text = fresh.test_client().get("/metrics").get_data(as_text=True)
     lines = set(text.splitlines())
     assert JOB_TYPES, "no job type registered"
