@@ -4,6 +4,7 @@
 usage:
   python3 scripts/dev.py up                    run web, worker, beat and flower (Procfile, via honcho)
   python3 scripts/dev.py test [pytest args]    run the tests; every argument goes to pytest untouched
+                                               (none: the whole suite, in TEST_WORKERS sessions)
 
 Set-up, shared by both commands:
   * creates .venv with this interpreter if missing and installs
@@ -23,6 +24,9 @@ environment:
                             FLOWER_BASIC_AUTH=admin:<random, printed once>
   test: APP_ENV=test; pytest's exit code is returned (5, "no tests
   collected", counts as a failure).
+  TEST_WORKERS              test without arguments: how many pytest-xdist
+                            sessions share the suite, a file each at a time
+                            (default: 2, or 1 on a one-core machine)
 """
 
 # Only the standard library may be imported at module level: this file runs
@@ -318,8 +322,17 @@ def print_urls(env: dict[str, str], generated_auth: str | None) -> None:
     say(f"Flower  http://127.0.0.1:{env['FLOWER_PORT']}{login}")
 
 
+def default_test_args() -> list[str]:
+    """The whole suite, split by file between parallel sessions. Each session has its own
+    database, Redis databases and processes, and most tests wait on subprocesses, so two sessions
+    finish in about half the time even on two cores; more would crowd a small machine."""
+    workers = int(os.environ.get("TEST_WORKERS") or min(2, os.cpu_count() or 1))
+    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+
+
 def command_test(args: list[str]) -> int:
     """Run pytest with ``args`` against the services; 'no tests collected' is a failure."""
+    args = args or default_test_args()
     with services_module().running_services(LOCAL_DIR, announce=say) as urls:
         env = child_env({**urls, "APP_ENV": "test"})
         code = run_child([sys.executable, "-m", "pytest", *args], env)

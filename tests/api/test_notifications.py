@@ -243,15 +243,19 @@ def test_non_uuid_ids_are_not_found(client, user, method, path):
     assert_error(response, 404, "not_found")
 
 
+# A fixed id, not uuid4(): parametrized ids must be the same in every collecting process (xdist).
+NOBODYS_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+
 @pytest.mark.parametrize(
     "method, path",
     [
         ("get", "/api/notifications"),
         ("patch", "/api/notifications/read-all"),
-        ("patch", f"/api/notifications/{uuid.uuid4()}/read"),
-        ("delete", f"/api/notifications/{uuid.uuid4()}"),
+        ("patch", f"/api/notifications/{NOBODYS_ID}/read"),
+        ("delete", f"/api/notifications/{NOBODYS_ID}"),
         ("get", "/api/notifications/preferences"),
-        ("patch", f"/api/notifications/preferences/{uuid.uuid4()}"),
+        ("patch", f"/api/notifications/preferences/{NOBODYS_ID}"),
     ],
 )
 def test_every_endpoint_needs_a_token(client, method, path):

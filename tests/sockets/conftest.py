@@ -33,7 +33,7 @@ def async_mode(request) -> str:
 @pytest.fixture(scope="session")
 def web(database, async_mode) -> Iterator[WebServer]:
     """The main web server; sockets must authenticate within AUTH_TIMEOUT seconds."""
-    server = start_web(_settings(async_mode), name=f"web-a-{async_mode}")
+    server = start_web(web_settings(async_mode), name=f"web-a-{async_mode}")
     yield server
     server.stop()
 
@@ -41,12 +41,12 @@ def web(database, async_mode) -> Iterator[WebServer]:
 @pytest.fixture(scope="session")
 def web_b(database, async_mode) -> Iterator[WebServer]:
     """A second web process on the same Redis and Postgres."""
-    server = start_web(_settings(async_mode), name=f"web-b-{async_mode}")
+    server = start_web(web_settings(async_mode), name=f"web-b-{async_mode}")
     yield server
     server.stop()
 
 
-def _settings(async_mode: str) -> dict[str, str]:
+def web_settings(async_mode: str) -> dict[str, str]:
     # Short pings: a socket whose goodbye was lost (see test_server.py) is dropped within
     # PING_MS * 2, not a minute and a half later, and cannot skew a later test's counts.
     return {

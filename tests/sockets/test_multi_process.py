@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.sockets.clients import wait_for_count
+from tests.sockets.conftest import web_settings
+from tests.support.web import WebServer, start_web
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -20,8 +24,20 @@ def test_socket_on_one_process_sees_a_job_created_through_the_other(open_socket,
     socket.wait_for("notification", lambda n: n["type"] == "job_queued" and n["data"]["jobId"] == job_id)
 
 
-def test_health_counts_the_clients_of_every_web_process(open_socket, web, web_b, user, other_user):
-    wait_for_count(web.url, 0)  # sockets of earlier tests are gone
+@pytest.fixture()
+def counted_pair(async_mode, empty_redis_url) -> Iterator[tuple[WebServer, WebServer]]:
+    """Two web processes alone on a Redis database: the count starts at 0, whatever sockets other
+    web processes of the session still hold."""
+    settings = {**web_settings(async_mode), "REDIS_URL": empty_redis_url}
+    pair = (start_web(settings, name=f"web-count-a-{async_mode}"), start_web(settings, name=f"web-count-b-{async_mode}"))
+    yield pair
+    for server in pair:
+        server.stop()
+
+
+def test_health_counts_the_clients_of_every_web_process(open_socket, counted_pair, user, other_user):
+    web, web_b = counted_pair
+    wait_for_count(web.url, 0)
     on_a = [open_socket(user["token"], server=web) for _ in range(3)]
     on_b = [open_socket(other_user["token"], server=web_b) for _ in range(4)]
     anonymous = open_socket(server=web_b)  # not authenticated: not a client yet
