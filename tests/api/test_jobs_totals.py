@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.jobs import counts
 from app.models import Job
-from tests.support.api import create_waiting_job
+from tests.support.api import create_job, create_waiting_job
 
 FILTERS = [
     "",
@@ -59,7 +59,11 @@ def _ledger_rows(user_id: str) -> list[tuple]:
 
 
 def test_totals_follow_creation_cancellation_retry_and_deletion(client, ctx, user):
-    ids = [create_waiting_job(client, user["headers"]).get_json()["id"] for _ in range(5)]
+    # Retried, a job is due at once, and a worker left by another test of the session could start it
+    # between the two counts: the first job waits for a delayed dependency, so it stays queued.
+    blocker = create_waiting_job(client, user["headers"]).get_json()["id"]
+    ids = [create_job(client, user["headers"], options={"dependsOn": [blocker]}).get_json()["id"]]
+    ids += [create_waiting_job(client, user["headers"]).get_json()["id"] for _ in range(4)]
     ids.append(create_waiting_job(client, user["headers"], type_="noop").get_json()["id"])
     _assert_totals_match(client, user)
 
@@ -73,7 +77,7 @@ def test_totals_follow_creation_cancellation_retry_and_deletion(client, ctx, use
     db.session.execute(text("DELETE FROM jobs WHERE id = ANY(:ids)"), {"ids": [uuid.UUID(i) for i in ids[3:5]]})
     db.session.commit()
     _assert_totals_match(client, user)
-    assert _listed_total(client, user["headers"], "") == 4
+    assert _listed_total(client, user["headers"], "") == 5  # the blocker and four of the six
 
 
 def test_a_fold_leaves_one_row_per_group_and_the_same_totals(client, ctx, user):
