@@ -18,7 +18,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.errors import ApiError
 from app.extensions import db
-from app.jobs import dead_letters
+from app.jobs import dead_letters, listing
 from app.jobs import service as jobs
 from app.jobs.sweeps import purge_old_jobs, release_due_jobs
 from app.models import Job
@@ -45,7 +45,7 @@ def _fail(message: str) -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 def list_jobs(status: str | None, limit: int) -> None:
     """Jobs of every user, newest first."""
-    rows, total = jobs.list_jobs(1, limit, None, status.split(",") if status else None)
+    rows, total = listing.list_jobs(1, limit, None, status.split(",") if status else None)
     click.echo(f"{'id':36}  {'type':16}  {'status':9}  {'attempts':8}  created")
     for job in rows:
         attempts = f"{job.attempts}/{job.max_attempts}"

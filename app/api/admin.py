@@ -7,10 +7,10 @@ import uuid
 
 from flask_jwt_extended import current_user
 
-from app.api.blueprint import Blueprint
+from app.api.blueprint import Blueprint, as_documented
 from app.api.security import admin_required
 from app.jobs import dead_letters as admin
-from app.jobs import service as jobs
+from app.jobs import listing
 from app.jobs import stats as job_stats
 from app.jobs.announcements import serialize_job
 from app.platform import audit
@@ -28,9 +28,11 @@ blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Adminis
 @blp.response(200, page_schema(AdminJobSchema, "AdminJobPage"))
 @blp.alt_response(403, schema=ErrorSchema)
 def all_jobs(args):
-    rows, total = jobs.list_jobs(args["page"], args["limit"], args.get("userId"), args.get("status"), args.get("type"))
+    rows, total = listing.list_jobs(
+        args["page"], args["limit"], args.get("userId"), args.get("status"), args.get("type")
+    )
     items = [{**serialize_job(job), "userId": str(job.user_id)} for job in rows]
-    return paginated(items, args["page"], args["limit"], total)
+    return as_documented(paginated(items, args["page"], args["limit"], total))
 
 
 @blp.route("/dead-letter", methods=["GET"])

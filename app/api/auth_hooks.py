@@ -8,7 +8,7 @@ from flask_jwt_extended import JWTManager
 
 from app.errors import error_response
 from app.platform.logging_setup import user_id_var
-from app.users.service import get_user
+from app.users.service import get_caller
 
 
 def register_jwt_callbacks(jwt: JWTManager) -> None:
@@ -27,7 +27,7 @@ def register_jwt_callbacks(jwt: JWTManager) -> None:
             user_id = uuid.UUID(str(payload["sub"]))
         except (KeyError, ValueError):
             return None
-        user = get_user(user_id)
+        user = get_caller(user_id)
         if user is not None:
             user_id_var.set(str(user.id))
         return user

@@ -7,11 +7,12 @@ import uuid
 from flask import request, send_file, url_for
 from marshmallow import EXCLUDE, Schema, fields
 
-from app.api.blueprint import Blueprint
+from app.api.blueprint import Blueprint, as_documented
 from app.api.links import from_body, link, links
 from app.api.security import caller_id, login_required
 from app.errors import NotFound, ValidationFailed
 from app.files.artifacts import artifact_store, describe, downloadable_artifacts
+from app.jobs import listing
 from app.jobs import service as jobs
 from app.jobs.announcements import serialize_job
 from app.platform.rate_limit import check_job_creation
@@ -95,7 +96,7 @@ def create(data):
 @blp.doc(operationId="listJobs")
 def list_jobs(args):
     """The caller's jobs, newest first, filtered by status (comma list), type, batch, workflow and schedule."""
-    rows, total = jobs.list_jobs(
+    rows, total = listing.list_jobs(
         args["page"],
         args["limit"],
         caller_id(),
@@ -105,7 +106,7 @@ def list_jobs(args):
         schedule_id=args.get("scheduleId"),
         batch_id=args.get("batchId"),
     )
-    return paginated([serialize_job(job) for job in rows], args["page"], args["limit"], total)
+    return as_documented(paginated([serialize_job(job) for job in rows], args["page"], args["limit"], total))
 
 
 @blp.route("/<uuid:job_id>", methods=["GET"])
@@ -114,7 +115,7 @@ def list_jobs(args):
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.doc(operationId="getJob")
 def get(job_id: uuid.UUID):
-    return serialize_job(jobs.get_job(caller_id(), job_id))
+    return as_documented(serialize_job(jobs.get_job(caller_id(), job_id)))
 
 
 @blp.route("/<uuid:job_id>", methods=["DELETE"])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy import Row
 
 from app.jobs.registry import get_job_type
 from app.jobs.state import JobStatus
@@ -28,7 +29,9 @@ from app.webhooks import outbox as webhook_outbox
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800)
 
 
-def serialize_job(job: Job) -> dict:
+def serialize_job(job: Job | Row) -> dict:
+    """A job as the API and socket events show it: the one home of its JSON shape. A Job, or a
+    Core row of the jobs table's columns (the lists read those)."""
     return {
         "id": str(job.id),
         "type": job.type,

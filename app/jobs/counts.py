@@ -12,10 +12,7 @@ The ledger only grows between folds: `fold()`, run by beat's loop, replaces the 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-
-from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select, text
+from sqlalchemy import Column, MetaData, Select, String, Table, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import BIGINT, UUID
 
 from app.extensions import db
@@ -52,17 +49,18 @@ _FOLD = text(
 ).bindparams(bindparam("groups", FOLD_GROUPS))
 
 
-def count_jobs(user_id: uuid.UUID | None, statuses: Sequence[str] | None, types: Sequence[str] | None) -> int:
-    """How many jobs of `user_id` (None: everyone's) have one of `statuses` and one of `types`
-    (None or empty: any)."""
+def count_statement(*, by_user: bool, by_status: bool, by_type: bool) -> Select:
+    """How many jobs the ledger counts, as a statement to build once: of the bound `user_id`
+    (else everyone's), with one of the bound `statuses`, of one of the bound `types` (each filter
+    only when asked for)."""
     query = select(func.coalesce(func.sum(job_counts.c.n), 0))
-    if user_id is not None:
-        query = query.where(job_counts.c.user_id == user_id)
-    if statuses:
-        query = query.where(job_counts.c.status.in_(list(statuses)))
-    if types:
-        query = query.where(job_counts.c.type.in_(list(types)))
-    return int(db.session.scalar(query))
+    if by_user:
+        query = query.where(job_counts.c.user_id == bindparam("user_id"))
+    if by_status:
+        query = query.where(job_counts.c.status.in_(bindparam("statuses", expanding=True)))
+    if by_type:
+        query = query.where(job_counts.c.type.in_(bindparam("types", expanding=True)))
+    return query
 
 
 def fold() -> int:

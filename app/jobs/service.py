@@ -19,12 +19,11 @@ from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.jobs import announcements as events
 from app.jobs import broker as queue
-from app.jobs import counts, state
+from app.jobs import state
 from app.jobs.options import JobRequest, validate_job_request
 from app.jobs.state import JobStatus
 from app.models import IdempotencyKey, Job
 from app.platform import audit
-from app.platform.pagination import fetch_page_by_keys
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -153,36 +152,6 @@ def get_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
     if job is None or job.user_id != user_id:
         raise NotFound("Job not found")
     return job
-
-
-def list_jobs(
-    page: int,
-    limit: int,
-    user_id: uuid.UUID | None = None,
-    statuses=None,
-    types=None,
-    workflow_id: uuid.UUID | None = None,
-    schedule_id: uuid.UUID | None = None,
-    batch_id: uuid.UUID | None = None,
-) -> tuple[list[Job], int]:
-    """Newest first; `user_id=None` lists everyone's (admin)."""
-    query = select(Job)
-    if user_id is not None:
-        query = query.where(Job.user_id == user_id)
-    if schedule_id is not None:
-        query = query.where(Job.schedule_id == schedule_id)
-    if statuses:
-        query = query.where(Job.status.in_(statuses))
-    if types:
-        query = query.where(Job.type.in_(types))
-    if workflow_id is not None:
-        query = query.where(Job.workflow_id == workflow_id)
-    if batch_id is not None:
-        query = query.where(Job.batch_id == batch_id)
-    # The ledger keys on user, status and type; a workflow's, schedule's or batch's jobs are counted plainly.
-    plain = workflow_id is not None or schedule_id is not None or batch_id is not None
-    total = None if plain else counts.count_jobs(user_id, statuses, types)
-    return fetch_page_by_keys(query, Job.id, page, limit, Job.created_at.desc(), Job.id.desc(), total=total)
 
 
 def cancel_job(

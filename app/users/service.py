@@ -7,7 +7,7 @@ import uuid
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Unauthorized
@@ -26,6 +26,17 @@ def normalise_email(email: str) -> str:
 
 def get_user(user_id: uuid.UUID) -> User | None:
     return db.session.get(User, user_id)
+
+
+# The caller of an authenticated request: every column but the password hash.
+_CALLER = select(User.id, User.email, User.name, User.role, User.created_at).where(User.id == bindparam("user_id"))
+
+
+def get_caller(user_id: uuid.UUID) -> Row | None:
+    """The user a token names, as a request reads it (`current_user`): a Core row of the user's
+    columns, read-only and without the password hash, through the session's connection. Every
+    authenticated request reads it, and loading an ORM object cost about a tenth of a small request."""
+    return db.session.connection().execute(_CALLER, {"user_id": user_id}).first()
 
 
 def create_user(email: str, password: str, name: str | None = None, role: str | None = None) -> User:
@@ -58,7 +69,7 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def serialize_user(user: User) -> dict:
+def serialize_user(user: User | Row) -> dict:
     return {
         "id": str(user.id),
         "email": user.email,

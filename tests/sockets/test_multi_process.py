@@ -29,7 +29,7 @@ def counted_pair(async_mode, empty_redis_url) -> Iterator[tuple[WebServer, WebSe
     """Two web processes alone on a Redis database: the count starts at 0, whatever sockets other
     web processes of the session still hold."""
     settings = {**web_settings(async_mode), "REDIS_URL": empty_redis_url}
-    pair = (start_web(settings, name=f"web-count-a-{async_mode}"), start_web(settings, name=f"web-count-b-{async_mode}"))
+    pair = tuple(start_web(settings, name=f"web-count-{side}-{async_mode}") for side in "ab")
     yield pair
     for server in pair:
         server.stop()
