@@ -66,8 +66,8 @@ _STAGE_IN_APP = text(
         WHERE user_id = :user_id AND notification_type = :preference_type AND enabled
     ), in_app AS (
         INSERT INTO notifications (id, user_id, type, title, message, data, read, created_at, expires_at)
-        SELECT gen_random_uuid(), :user_id, :type, :title, :message, :data, false,
-               clock_timestamp(), clock_timestamp() + :retention
+        SELECT gen_random_uuid(), :user_id, :type, :title, :message, :data, false, stamp.at, stamp.at + :retention
+        FROM (SELECT clock_timestamp() AS at) AS stamp  -- read once: expiry is exactly creation + retention
         WHERE EXISTS (SELECT 1 FROM allowed WHERE channel = 'in_app')
         RETURNING id, created_at, expires_at
     )
