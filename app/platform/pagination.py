@@ -47,12 +47,12 @@ def keyed_page(query: Select, key, order_by: tuple, *, deep: bool, total: Select
     order, so a deep OFFSET steps over index entries, not whole rows), then only those rows.
     `total`, a scalar statement that knows the count cheaper than counting (a ledger), is read as a
     column of the page; without it the query is counted, in the same statement too."""
-    window = (bindparam(OFFSET), bindparam(LIMIT))
+    skipped, size = bindparam(OFFSET), bindparam(LIMIT)
     if deep:
-        keys = query.with_only_columns(key).order_by(*order_by).offset(window[0]).limit(window[1]).subquery()
+        keys = query.with_only_columns(key).order_by(*order_by).offset(skipped).limit(size).subquery()
         statement = query.join(keys, key == keys.c[key.key]).order_by(*order_by)
     else:
-        statement = query.order_by(*order_by).offset(window[0]).limit(window[1])
+        statement = query.order_by(*order_by).offset(skipped).limit(size)
     if total is None:
         total = select(func.count()).select_from(query.subquery())
     return KeyedPage(statement.add_columns(total.scalar_subquery().label(TOTAL)), total)

@@ -13,6 +13,7 @@ import pytest
 from app.extensions import db
 from app.models import Job
 from app.platform.pagination import SHALLOW_OFFSET
+from tests.support.rows import finished_job_row
 
 LIMIT = 20
 JOBS = SHALLOW_OFFSET + 3 * LIMIT + 7  # pages past SHALLOW_OFFSET are read keys first
@@ -23,20 +24,12 @@ def many_jobs(ctx, user) -> list[dict]:
     """JOBS rows of `user`, a few sharing a creation time (the id breaks the tie), newest first."""
     began = datetime.now(UTC) - timedelta(days=1)
     rows = [
-        {
-            "id": uuid.uuid4(),
-            "user_id": uuid.UUID(user["id"]),
-            "type": "noop",
-            "status": "completed" if index % 4 else "failed",
-            "payload": {"index": index},
-            "priority": 0,
-            "attempts": 1,
-            "max_attempts": 1,
-            "retry_delay": 0,
-            "retry_backoff": False,
-            "expire_in_seconds": 60,
-            "created_at": began + timedelta(seconds=index // 3),
-        }
+        finished_job_row(
+            uuid.UUID(user["id"]),
+            "completed" if index % 4 else "failed",
+            payload={"index": index},
+            created_at=began + timedelta(seconds=index // 3),
+        )
         for index in range(JOBS)
     ]
     db.session.execute(Job.__table__.insert(), rows)

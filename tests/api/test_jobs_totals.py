@@ -14,6 +14,7 @@ from app.extensions import db
 from app.jobs import counts
 from app.models import Job
 from tests.support.api import create_job, create_waiting_job
+from tests.support.rows import finished_job_row
 
 FILTERS = [
     "",
@@ -100,22 +101,7 @@ def test_many_rows_inserted_in_one_statement_are_counted(client, ctx, user):
     """A set of jobs inserted at once (a batch) goes through the statement-level trigger."""
     create_waiting_job(client, user["headers"])
     template = db.session.get(Job, uuid.UUID(_any_job_id(client, user)))
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "user_id": template.user_id,
-            "type": "noop",
-            "status": "completed" if index % 3 else "failed",
-            "payload": {},
-            "priority": 0,
-            "attempts": 1,
-            "max_attempts": 1,
-            "retry_delay": 0,
-            "retry_backoff": False,
-            "expire_in_seconds": 60,
-        }
-        for index in range(30)
-    ]
+    rows = [finished_job_row(template.user_id, "completed" if index % 3 else "failed") for index in range(30)]
     db.session.execute(Job.__table__.insert(), rows)
     db.session.commit()
     _assert_totals_match(client, user)

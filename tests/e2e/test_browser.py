@@ -117,20 +117,24 @@ def test_journey(browser, site, worker, beat, shop_db):
         context.close()
 
 
+def sign_in_without_socket_client(page, site, account: dict) -> None:
+    """Sign in on a page that cannot load the socket.io client (as without Node.js at setup)."""
+    absent = {"body": "/* absent */", "content_type": "text/javascript"}
+    page.route("**/vendor/socket.io.min.js", lambda route: route.fulfill(**absent))
+    page.goto(site.url + "/login")
+    page.fill("#email", account["email"])
+    page.fill("#password", account["password"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/jobs")
+
+
 def test_without_socket_client_the_pages_poll(browser, site, client):
     """No socket.io client (no Node.js at setup): the header says so and the pages poll."""
-    account = register(client)
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
-        absent = {"body": "/* absent */", "content_type": "text/javascript"}
-        page.route("**/vendor/socket.io.min.js", lambda route: route.fulfill(**absent))
-        page.goto(site.url + "/login")
-        page.fill("#email", account["email"])
-        page.fill("#password", account["password"])
-        page.click("button[type=submit]")
-        page.wait_for_url("**/jobs")
+        sign_in_without_socket_client(page, site, register(client))
         page.wait_for_selector('#live-state[data-state="polling"]')
         assert "live updates are off" in page.text_content("#live-state")
     finally:
@@ -141,18 +145,11 @@ def test_a_rebuild_learnt_without_an_event_still_shows_the_schema(browser, site,
     """The page may learn that a rebuild completed from a poll, or from the answer to subscribe:job
     when the job finished before the page joined its room: never from a job:completed event. The
     schema must appear all the same. Polling (no socket.io client) takes the event path away."""
-    account = register(client)
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
-        absent = {"body": "/* absent */", "content_type": "text/javascript"}
-        page.route("**/vendor/socket.io.min.js", lambda route: route.fulfill(**absent))
-        page.goto(site.url + "/login")
-        page.fill("#email", account["email"])
-        page.fill("#password", account["password"])
-        page.click("button[type=submit]")
-        page.wait_for_url("**/jobs")
+        sign_in_without_socket_client(page, site, register(client))
         page.click("nav >> text=Connections")
         page.fill("#conn-name", "shop")
         page.fill("#conn-url", f"sqlite:///{shop_db}")
