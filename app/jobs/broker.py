@@ -11,7 +11,7 @@ from app.extensions import db
 from app.jobs import state
 from app.models import Job
 from app.platform.celery_app import one_producer, send_task
-from app.platform.unit_of_work import on_commit
+from app.platform.unit_of_work import hand_off_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def enqueue_after_commit(job: Job) -> None:
     if not _due_now(job):
         return
     job_id, job_type, priority, expire = job.id, job.type, job.priority, job.expire_in_seconds
-    on_commit(lambda: _send_or_leave_to_sweep(job_id, job_type, priority, expire))
+    hand_off_on_commit(lambda: _send_or_leave_to_sweep(job_id, job_type, priority, expire))
 
 
 def enqueue_many_after_commit(jobs: Sequence[Job]) -> None:
@@ -58,7 +58,7 @@ def enqueue_many_after_commit(jobs: Sequence[Job]) -> None:
     due one on a single broker connection, instead of taking one from the pool per job."""
     due = [(job.id, job.type, job.priority, job.expire_in_seconds) for job in jobs if _due_now(job)]
     if due:
-        on_commit(lambda: _send_all_or_leave_to_sweep(due))
+        hand_off_on_commit(lambda: _send_all_or_leave_to_sweep(due))
 
 
 def _due_now(job: Job) -> bool:

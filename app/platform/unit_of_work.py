@@ -22,7 +22,8 @@ from app.platform import realtime
 
 log = logging.getLogger(__name__)
 
-STAGED = "staged_after_commit"  # the key in `session.info`
+STAGED = "staged_after_commit"  # the keys in `session.info`
+HAND_OFFS = "hand_offs_after_commit"
 
 
 def on_commit(callback: Callable[[], None]) -> None:
@@ -30,20 +31,34 @@ def on_commit(callback: Callable[[], None]) -> None:
     db.session.info.setdefault(STAGED, []).append(callback)
 
 
+def hand_off_on_commit(callback: Callable[[], None]) -> None:
+    """`on_commit` for handing a job to a worker: run after the commit's socket events have been
+    published. The worker announces what it does next (job_started) at once, and a client must see
+    this commit's announcements (job_queued) first."""
+    db.session.info.setdefault(HAND_OFFS, []).append(callback)
+
+
+def _run_each(callbacks) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # one failed push must not stop the others; the database is the record
+            log.exception("work staged for after the commit failed")
+
+
 @event.listens_for(Session, "after_commit")
 def _run_staged(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the transaction that holds the staged work is still open
-    # The socket events of the whole commit leave in one Redis round trip.
+    # The socket events of the whole commit leave in one Redis round trip, before any hand-off.
     with realtime.collected():
-        for callback in session.info.pop(STAGED, ()):
-            try:
-                callback()
-            except Exception:  # one failed push must not stop the others; the database is the record
-                log.exception("work staged for after the commit failed")
+        _run_each(session.info.pop(STAGED, ()))
+    _run_each(session.info.pop(HAND_OFFS, ()))
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_unrun(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and not transaction.nested:
-        session.info.pop(STAGED, None)  # rolled back or closed: what it staged never happened
+        # Rolled back or closed: what it staged never happened.
+        session.info.pop(STAGED, None)
+        session.info.pop(HAND_OFFS, None)
