@@ -1,16 +1,20 @@
 """The hand-off of jobs to the broker: one Celery task per job type, priorities mapped onto the
-Redis transport's, and the send after the commit (the sweep sends what the broker missed)."""
+Redis transport's, and the message sent in the commit's Redis pipeline, after its socket events
+(the sweep sends what the broker missed)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+
+from flask import current_app
 
 from app.extensions import db
 from app.jobs import state
 from app.models import Job
-from app.platform.celery_app import one_producer, send_task
+from app.platform import redis_writes
+from app.platform.celery_messages import task_message
 from app.platform.unit_of_work import hand_off_on_commit
 
 log = logging.getLogger(__name__)
@@ -28,37 +32,36 @@ def celery_priority(priority: int) -> int:
     return round((100 - max(0, min(100, priority))) * 9 / 100)
 
 
-def send_job(job_id, job_type: str, priority: int, expire_in_seconds: int, producer=None) -> None:
-    """Hand one job to the broker; the task's time limits come from the job's own expiry.
-    `producer` (`one_producer()`): reuse one broker connection for many sends."""
+def job_write(job_id, job_type: str, priority: int, expire_in_seconds: int, on_lost=None) -> redis_writes.Write:
+    """The broker message of one job as a Redis write; its task's time limits come from the job's
+    own expiry. `on_lost()` runs if the write may not have reached Redis."""
     limit = max(1, expire_in_seconds)
-    send_task(
+    key, message = task_message(
         job_task_name(job_type),
         [str(job_id)],
-        queue=JOB_QUEUE,
-        priority=celery_priority(priority),
+        JOB_QUEUE,
+        celery_priority(priority),
         time_limit=limit + 30,
         soft_time_limit=limit,
-        producer=producer,
     )
+    broker_url = current_app.extensions["celery"].conf.broker_url
+    return redis_writes.Write("lpush", key, message, on_lost=on_lost, url=broker_url)
 
 
 def enqueue_after_commit(job: Job) -> None:
-    """Stage the hand-off of a job that is due now: sent once the open transaction commits, never
-    if it rolls back (a delayed job waits for the release sweep, a blocked one for its
-    dependencies)."""
-    if not _due_now(job):
-        return
-    job_id, job_type, priority, expire = job.id, job.type, job.priority, job.expire_in_seconds
-    hand_off_on_commit(lambda: _send_or_leave_to_sweep(job_id, job_type, priority, expire))
+    """Stage the hand-off of a job that is due now: its message joins the commit's Redis pipeline
+    once the open transaction commits, never if it rolls back (a delayed job waits for the
+    release sweep, a blocked one for its dependencies)."""
+    if _due_now(job):
+        entry = (job.id, job.type, job.priority, job.expire_in_seconds)
+        hand_off_on_commit(lambda: _hand_off([entry]))
 
 
 def enqueue_many_after_commit(jobs: Sequence[Job]) -> None:
-    """`enqueue_after_commit` for many jobs (a batch): one hand-off after the commit sends every
-    due one on a single broker connection, instead of taking one from the pool per job."""
+    """`enqueue_after_commit` for many jobs (a batch): their messages join the same pipeline."""
     due = [(job.id, job.type, job.priority, job.expire_in_seconds) for job in jobs if _due_now(job)]
     if due:
-        hand_off_on_commit(lambda: _send_all_or_leave_to_sweep(due))
+        hand_off_on_commit(lambda: _hand_off(due))
 
 
 def _due_now(job: Job) -> bool:
@@ -67,36 +70,25 @@ def _due_now(job: Job) -> bool:
     return not job.blocked_by  # a blocked job is sent when its last dependency completes
 
 
-def _send_or_leave_to_sweep(job_id, job_type: str, priority: int, expire_in_seconds: int) -> bool:
-    """Send a committed job; on failure clear `enqueued_at` (on a connection of its own: the
-    session's transaction has just ended) so the sweep sends it once the broker is back."""
-    try:
-        send_job(job_id, job_type, priority, expire_in_seconds)
-        return True
-    except Exception as exc:
-        log.warning("job %s not handed to the broker (%s); the sweep will send it", job_id, type(exc).__name__)
-        try:
-            with db.engine.begin() as connection:
-                state.mark_unsent([job_id], connection)
-        except Exception:  # the database is down as well: the stale-enqueue sweep still finds the job
-            pass
-        return False
+def _hand_off(entries: Sequence[tuple]) -> None:
+    """Add committed jobs `(id, type, priority, expire)` to the commit's Redis writes. If their
+    round trip fails, any of them may or may not have reached the broker: all are left to the
+    sweep (a duplicate delivery finds its job no longer queued)."""
+    job_ids = [entry[0] for entry in entries]
+    lost = _leave_to_sweep(job_ids)  # one callback for them all: one transaction if they are lost
+    for job_id, job_type, priority, expire in entries:
+        redis_writes.add(job_write(job_id, job_type, priority, expire, on_lost=lost))
 
 
-def _send_all_or_leave_to_sweep(entries: Sequence[tuple]) -> bool:
-    """Send committed jobs `(id, type, priority, expire)` in one Redis pipeline. If it fails, any
-    of them may or may not have reached the broker: all are left to the sweep, exactly as
-    `_send_or_leave_to_sweep` leaves one (a duplicate delivery finds its job no longer queued)."""
-    try:
-        with one_producer() as producer:
-            for job_id, job_type, priority, expire in entries:
-                send_job(job_id, job_type, priority, expire, producer=producer)
-        return True
-    except Exception as exc:
-        log.warning("%d jobs not handed to the broker (%s); the sweep will send them", len(entries), type(exc).__name__)
+def _leave_to_sweep(job_ids: list) -> Callable[[], None]:
+    def clear_the_sent_mark() -> None:
+        """Clear `enqueued_at` (on a connection of its own: the session's transaction has ended)
+        so that the release sweep sends the jobs once the broker is back."""
+        log.warning("%d job(s) not handed to the broker; the sweep will send them", len(job_ids))
         try:
             with db.engine.begin() as connection:
-                state.mark_unsent([entry[0] for entry in entries], connection)
+                state.mark_unsent(job_ids, connection)
         except Exception:  # the database is down as well: the stale-enqueue sweep still finds them
             pass
-        return False
+
+    return clear_the_sent_mark

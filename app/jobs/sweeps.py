@@ -15,6 +15,7 @@ from app.jobs import broker as queue
 from app.jobs import state
 from app.jobs.state import JobStatus
 from app.models import Job
+from app.platform import redis_writes
 from app.platform.purge import purge_in_batches
 from app.platform.redis_client import get_redis
 
@@ -33,19 +34,16 @@ def release_due_jobs() -> int:
         if not rows:
             db.session.commit()
             return released
-        sent = []
-        for job_id, job_type, priority, expire in rows:
-            try:
-                queue.send_job(job_id, job_type, priority, expire)
-            except Exception as exc:
-                log.warning("broker unavailable while releasing jobs: %s", type(exc).__name__)
-                break
-            sent.append(job_id)
-        if sent:
-            state.mark_sent(sent)
+        # One round trip for the batch; nothing is marked sent unless it went through.
+        writes = [queue.job_write(job_id, job_type, priority, expire) for job_id, job_type, priority, expire in rows]
+        if not redis_writes.send(writes):
+            log.warning("broker unavailable while releasing jobs")
+            db.session.rollback()
+            return released
+        state.mark_sent([row[0] for row in rows])
         db.session.commit()
-        released += len(sent)
-        if len(sent) < len(rows):
+        released += len(rows)
+        if len(rows) < RELEASE_BATCH:
             return released
 
 

@@ -1,13 +1,13 @@
 """Socket.IO events, published on the Redis message queue that every web process listens to.
 
 Every process (web, Celery workers, beat, CLI) publishes the same way: python-socketio's pub/sub
-message (`PubSubManager.emit` builds the same dict) as JSON on CHANNEL, through a Redis client
-made lazily in each process, so a prefork child never inherits its parent's connection. Each web
+message (`PubSubManager.emit` builds the same dict) as JSON on CHANNEL, through
+`app.platform.redis_writes` (a client made lazily in each process). Each web
 process's manager delivers a message to its own clients when it comes back from Redis (its
 listener skips only the messages of its own host id, which these never carry).
 
-The events a commit announces go in one pipeline (`collected()`, used by the unit of work):
-one round trip per transition, however many events it reports.
+The events a commit announces go in the one pipeline of its Redis writes, before its broker
+hand-offs: one round trip per transition, however many events it reports.
 Events are a fast path: a failed publish is logged and dropped, Postgres holds the truth.
 """
 
@@ -18,12 +18,8 @@ import logging
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 
-import redis
-from flask import current_app
-
-from app.platform import metrics, runtime
+from app.platform import metrics, redis_writes
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +27,9 @@ log = logging.getLogger(__name__)
 # (python-socketio's own default is "socketio": a mismatch silently delivers nothing).
 CHANNEL = "flask-socketio"
 
-# A dead Redis must not hang a worker's emit forever.
-PUBLISH_REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30}
-
 # This process's host id in the messages (python-socketio uses it to answer callbacks, which
 # these events never ask for, and to skip its own messages, which no server here shares).
 HOST_ID = uuid.uuid4().hex
-
-_burst = threading.local()  # per thread (per greenlet once patched): the events being collected
 
 
 def user_room(user_id) -> str:
@@ -65,60 +56,15 @@ def pubsub_message(event: str, data: dict, room: str) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
-def _publisher() -> redis.Redis:
-    """This process's Redis client for publishing, made after any fork (a prefork child starts
-    with empty runtime state) and again when the Redis URL changes."""
-    state = runtime.current()
-    with state.emitter_lock:
-        url = current_app.config["REDIS_URL"]
-        if state.emitter is None or state.emitter[0] != url:
-            state.emitter = (url, redis.Redis.from_url(url, **PUBLISH_REDIS_OPTIONS))
-        return state.emitter[1]
-
-
 def emit(event: str, data: dict, room: str) -> None:
-    """Publish an event to a room on every web process (with the others of the commit being
-    announced, inside `collected()`); never raises."""
-    pending = getattr(_burst, "events", None)
-    if pending is not None:
-        pending.append((event, data, room))
-    else:
-        _publish([(event, data, room)])
-
-
-@contextmanager
-def collected():
-    """Collect the events emitted inside and publish them in one pipeline at the end, in order.
-    Nested use joins the outer collection."""
-    if getattr(_burst, "events", None) is not None:
-        yield
-        return
-    _burst.events = []
+    """Publish an event to a room on every web process (with the other writes of the commit being
+    announced, inside `redis_writes.collected()`); never raises."""
     try:
-        yield
-    finally:
-        pending, _burst.events = _burst.events, None
-        _publish(pending)
-
-
-def _publish(events: list[tuple[str, dict, str]]) -> None:
-    if not events:
+        message = pubsub_message(event, data, room)
+    except (TypeError, ValueError):
+        log.exception("socket event %s not serialisable; dropped", event)
         return
-    try:
-        messages = [pubsub_message(event, data, room) for event, data, room in events]
-        client = _publisher()
-        if len(messages) == 1:
-            client.publish(CHANNEL, messages[0])
-        else:
-            with client.pipeline(transaction=False) as pipe:
-                for message in messages:
-                    pipe.publish(CHANNEL, message)
-                pipe.execute()
-    except Exception as exc:  # the clients catch up through the REST API
-        log.warning("%d socket event(s) dropped (%s): %s", len(events), events[0][0], type(exc).__name__)
-        return
-    for event, _data, _room in events:
-        metrics.count_socket_message(event)
+    redis_writes.publish(CHANNEL, message, on_sent=lambda: metrics.count_socket_message(event))
 
 
 class ProgressThrottle:

@@ -2,9 +2,9 @@
 to be written, the clients its background threads use, which loops it started), in one object.
 
 The object is made for the process and made again in a forked child (`os.register_at_fork`), so
-a prefork worker's pool process never writes through its parent's Redis client, Celery app or
-socket emitter, never inherits a lock another thread held, and never sends its parent's buffered
-metrics or emails a second time. Settings given to the process (the metrics interval) carry over.
+a prefork worker's pool process never writes through its parent's Redis clients or Celery app,
+never inherits a lock another thread held, and never sends its parent's buffered metrics or
+emails a second time. Settings given to the process (the metrics interval) carry over.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ class Runtime:
     metrics_interval: float = 0.0
     metrics_last_flush: float = 0.0
     metrics_client: Any = None  # the Redis client, taken in an app context for the background writer
-    # Socket emitter of a process without a Socket.IO server (app.platform.realtime): (url, emitter).
-    emitter: tuple[str, Any] | None = None
-    emitter_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Redis clients of the writes that follow a commit (app.platform.redis_writes), by URL.
+    writers: dict[str, Any] = field(default_factory=dict)
+    writers_lock: threading.Lock = field(default_factory=threading.Lock)
     # The watchdog of the job attempts this worker process runs (app.jobs.watchdog).
     watchdog: Any = None
     watchdog_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
-from app.platform import realtime
+from app.platform import redis_writes
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,10 @@ def on_commit(callback: Callable[[], None]) -> None:
 
 
 def hand_off_on_commit(callback: Callable[[], None]) -> None:
-    """`on_commit` for handing a job to a worker: run after the commit's socket events have been
-    published. The worker announces what it does next (job_started) at once, and a client must see
-    this commit's announcements (job_queued) first."""
+    """`on_commit` for handing a job to a worker: run after every other staged callback, so that
+    its broker message follows the commit's socket events in their Redis pipeline. The worker
+    announces what it does next (job_started) at once, and a client must see this commit's
+    announcements (job_queued) first."""
     db.session.info.setdefault(HAND_OFFS, []).append(callback)
 
 
@@ -50,10 +51,10 @@ def _run_each(callbacks) -> None:
 def _run_staged(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the transaction that holds the staged work is still open
-    # The socket events of the whole commit leave in one Redis round trip, before any hand-off.
-    with realtime.collected():
+    # The Redis writes of the whole commit leave in one round trip: socket events, then hand-offs.
+    with redis_writes.collected():
         _run_each(session.info.pop(STAGED, ()))
-    _run_each(session.info.pop(HAND_OFFS, ()))
+        _run_each(session.info.pop(HAND_OFFS, ()))
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 
-from app.platform import runtime
 from tests.support import processes
 from tests.support.private_stack import private_stack
 
@@ -21,13 +20,6 @@ def sched(database):
         database, "sch", {"SCHEDULE_MIN_INTERVAL_SECONDS": "1"}, {"SCHEDULE_MIN_INTERVAL_SECONDS": 1}
     ) as stack:
         yield stack
-
-
-@pytest.fixture(autouse=True)
-def _own_socket_emitter(monkeypatch):
-    """The socket emitter is cached per process, not per Redis URL: keep this module's off the
-    session's (and the session's off this module's leased database)."""
-    monkeypatch.setattr(runtime.current(), "emitter", None)
 
 
 @pytest.fixture(scope="module")

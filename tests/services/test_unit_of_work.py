@@ -1,5 +1,5 @@
-"""What a commit staged runs in order: its socket events are on Redis before any hand-off to a
-worker runs, so nothing the worker announces can reach a client ahead of them."""
+"""What a commit staged runs after it, in order: its socket events reach Redis before its broker
+messages, so nothing a worker announces can reach a client ahead of them; a rollback runs none."""
 
 from __future__ import annotations
 
@@ -9,34 +9,29 @@ import redis
 from sqlalchemy import text
 
 from app.extensions import db
-from app.platform import realtime
+from app.platform import realtime, redis_writes
 from app.platform.unit_of_work import hand_off_on_commit, on_commit
 
 
-def _ours_arrived(subscriber, room: str) -> bool:
-    """Whether our event is among what the subscriber has received; the channel also carries the
-    events of the session's other processes."""
-    while (message := subscriber.get_message(timeout=1)) is not None:
-        if message["type"] == "message" and f'"{room}"' in message["data"].decode():
-            return True
-    return False
-
-
-def test_the_commits_socket_events_are_published_before_its_hand_offs_run(ctx):
-    subscriber = redis.Redis.from_url(ctx.config["REDIS_URL"]).pubsub()
-    subscriber.subscribe(realtime.CHANNEL)
-    assert subscriber.get_message(timeout=2)["type"] == "subscribe"  # listening from here on
-    room = realtime.user_room(uuid.uuid4())
-    arrived_at_hand_off: list[bool] = []
-    try:
+def test_the_commits_socket_events_reach_redis_before_its_broker_messages(ctx):
+    """Staged in the opposite order on purpose: the hand-off first. Redis's MONITOR shows the
+    order in which the commands arrived (the session's other processes write there too)."""
+    room, queue_key = realtime.user_room(uuid.uuid4()), f"unit-of-work-test-{uuid.uuid4()}"
+    client = redis.Redis.from_url(ctx.config["REDIS_URL"], socket_timeout=10)
+    arrived: list[str] = []
+    with client.monitor() as monitor:
         db.session.execute(text("SELECT 1"))
-        # Staged in the opposite order on purpose: the hand-off is staged first.
-        hand_off_on_commit(lambda: arrived_at_hand_off.append(_ours_arrived(subscriber, room)))
+        hand_off_on_commit(lambda: redis_writes.add(redis_writes.Write("lpush", queue_key, "a broker message")))
         on_commit(lambda: realtime.emit("notification", {"type": "job_queued"}, room))
         db.session.commit()
-    finally:
-        subscriber.close()
-    assert arrived_at_hand_off == [True], "the hand-off ran before the commit's socket event was published"
+        while len(arrived) < 2:
+            command = monitor.next_command()["command"]
+            if queue_key in command:
+                arrived.append("broker message")
+            elif room in command:
+                arrived.append("socket event")
+    client.delete(queue_key)
+    assert arrived == ["socket event", "broker message"]
 
 
 def test_a_rolled_back_transaction_runs_neither(ctx):

@@ -1,0 +1,127 @@
+"""The Redis writes that follow a commit, in one pipeline: its socket events (PUBLISH on the
+Socket.IO channel) first, then its broker hand-offs (LPUSH of a Celery message onto a queue's list).
+
+Inside `collected()` (the unit of work opens it around what a commit staged) every write is
+buffered and the block ends with one round trip, in the order the writes were made: a client
+hears a commit's `job_queued` before a worker can take the job and announce `job_started`.
+Outside it a write goes at once.
+
+A failed round trip leaves every write of the pipeline uncertain: socket events are dropped
+(clients catch up through the REST API, Postgres holds the truth) and each broker write's
+`on_lost` runs, so that the sweep resends what may never have arrived.
+
+The client is made lazily in each process, so a prefork child never inherits its parent's
+connection, and made again when the Redis URL changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import redis
+from flask import current_app
+
+from app.platform import runtime
+
+log = logging.getLogger(__name__)
+
+# A dead Redis must not hang a worker's emit forever.
+REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30}
+
+_burst = threading.local()  # per thread (per greenlet once patched): the writes being collected
+
+
+@dataclass(frozen=True)
+class Write:
+    """One Redis command; `on_sent` runs once it went through, `on_lost` if it may not have."""
+
+    command: str  # "publish" or "lpush"
+    key: str
+    value: str
+    on_sent: Callable[[], None] | None = None
+    on_lost: Callable[[], None] | None = None
+    url: str | None = None  # the Redis server written to; None: REDIS_URL (the message queue)
+
+
+def client(url: str | None = None) -> redis.Redis:
+    """This process's Redis client for writes to `url` (default REDIS_URL), bytes in and out."""
+    url = url or current_app.config["REDIS_URL"]
+    state = runtime.current()
+    with state.writers_lock:
+        if url not in state.writers:
+            state.writers[url] = redis.Redis.from_url(url, **REDIS_OPTIONS)
+        return state.writers[url]
+
+
+def publish(channel: str, message: str, on_sent: Callable[[], None] | None = None) -> None:
+    """PUBLISH `message` (with the others of the commit, inside `collected()`); never raises."""
+    add(Write("publish", channel, message, on_sent=on_sent))
+
+
+def add(write: Write) -> None:
+    """Make a write: buffered inside `collected()`, at once outside it. Never raises."""
+    pending = getattr(_burst, "writes", None)
+    if pending is not None:
+        pending.append(write)
+    else:
+        send([write])
+
+
+def send(writes: list[Write]) -> bool:
+    """Send writes now, one round trip per server (one in a deployment: the broker is REDIS_URL);
+    False (after the failure callbacks) if any failed."""
+    by_server: dict[str | None, list[Write]] = {}
+    for write in writes:
+        by_server.setdefault(write.url, []).append(write)
+    sent = [_send_to(url, group) for url, group in by_server.items()]
+    return all(sent)
+
+
+def _send_to(url: str | None, writes: list[Write]) -> bool:
+    try:
+        connection = client(url)
+        if len(writes) == 1:
+            getattr(connection, writes[0].command)(writes[0].key, writes[0].value)
+        else:
+            with connection.pipeline(transaction=False) as pipe:
+                for write in writes:
+                    getattr(pipe, write.command)(write.key, write.value)
+                pipe.execute()
+    except Exception as exc:
+        _lost(writes, exc)
+        return False
+    for write in writes:
+        if write.on_sent is not None:
+            write.on_sent()
+    return True
+
+
+@contextmanager
+def collected():
+    """Buffer the writes made inside and send them in one round trip at the end, in order.
+    Nested use joins the outer collection."""
+    if getattr(_burst, "writes", None) is not None:
+        yield
+        return
+    _burst.writes = []
+    try:
+        yield
+    finally:
+        pending, _burst.writes = _burst.writes, None
+        send(pending)
+
+
+def _lost(writes: list[Write], exc: Exception) -> None:
+    events = sum(1 for write in writes if write.command == "publish")
+    if events:
+        log.warning("%d socket event(s) dropped: %s", events, type(exc).__name__)
+    recoveries = {id(write.on_lost): write.on_lost for write in writes if write.on_lost is not None}
+    for on_lost in recoveries.values():  # writes that share a recovery run it once
+        try:
+            on_lost()
+        except Exception:  # one failed recovery must not stop the others; the sweep still finds them
+            log.exception("recording a lost broker message failed")
