@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ClauseElement, ColumnElement, Select, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import ClauseElement, ColumnElement, Row, Select, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -57,19 +57,34 @@ _prepared: dict[tuple, Select] = {}  # the statement of each transition, built o
 def transition(name: str, kind: EventKind, guard: Callable[[], ColumnElement], values: dict, **params) -> list[Job]:
     """Run a guarded UPDATE of jobs, adding each changed job's history event in the same
     statement (`WITH changed AS (UPDATE ... RETURNING ...), recorded AS (INSERT INTO job_events
-    SELECT ... FROM changed) SELECT ... FROM changed`), and get the fresh rows back: one round
-    trip, nothing left for the session to flush.
+    SELECT ... FROM changed) SELECT ... FROM changed`), and get the fresh rows back as Job
+    objects of the session: one round trip, nothing left for the session to flush.
 
     The statement is built once per `name` and shape of `values`, then only executed (building
     a CTE costs more than running it): `guard()` names its inputs as bind parameters, given in
     `params`; in `values`, SQL expressions are part of the statement (a name's expressions never
     vary) and anything else is bound."""
-    shape = (name, kind, tuple((column, isinstance(value, ClauseElement)) for column, value in values.items()))
+    statement, bound = _prepare(name, kind, guard, values, as_rows=False)
+    return list(db.session.scalars(statement, {**params, **bound}, execution_options={"populate_existing": True}))
+
+
+def transition_rows(name: str, kind: EventKind, guard: Callable[[], ColumnElement], values: dict, **params) -> list:
+    """`transition` for the hot path of a running job (claim, complete, fail): the changed jobs
+    as rows of the jobs table's columns, read like Job objects but never loaded into the
+    session (the ORM's loading of an entity costs more than the statement). For callers that
+    only read what the transition returned: a list of Row."""
+    statement, bound = _prepare(name, kind, guard, values, as_rows=True)
+    return list(db.session.execute(statement, {**params, **bound}))
+
+
+def _prepare(name: str, kind: EventKind, guard, values: dict, as_rows: bool) -> tuple[Select, dict]:
+    shape = (name, kind, as_rows, tuple((column, isinstance(value, ClauseElement)) for column, value in values.items()))
     statement = _prepared.get(shape)
     if statement is None:
-        statement = _prepared[shape] = _with_history(update(Job).where(guard()).values(_set(values)), kind)
+        changes = update(Job.__table__) if as_rows else update(Job)
+        statement = _prepared[shape] = _with_history(changes.where(guard()).values(_set(values)), kind, as_rows)
     bound = {f"set_{column}": value for column, value in values.items() if not isinstance(value, ClauseElement)}
-    return list(db.session.scalars(statement, {**params, **bound}, execution_options={"populate_existing": True}))
+    return statement, bound
 
 
 def _set(values: dict) -> dict:
@@ -80,14 +95,21 @@ def _set(values: dict) -> dict:
     }
 
 
-def _with_history(statement, kind: EventKind) -> Select:
+def _with_history(statement, kind: EventKind, as_rows: bool) -> Select:
     changed = statement.returning(*_JOB_COLUMNS).cte("changed")
-    return select(aliased(Job, changed)).add_cte(history.recording(changed, kind))
+    returned = select(*changed.c) if as_rows else select(aliased(Job, changed))
+    return returned.add_cte(history.recording(changed, kind))
 
 
 def transition_one(name: str, kind: EventKind, guard, values: dict, **params) -> Job | None:
     """`transition` of one job's row: the job, or None when the guard did not match."""
     changed = transition(name, kind, guard, values, **params)
+    return changed[0] if changed else None
+
+
+def transition_one_row(name: str, kind: EventKind, guard, values: dict, **params) -> Row | None:
+    """`transition_rows` of one job's row: the row, or None when the guard did not match."""
+    changed = transition_rows(name, kind, guard, values, **params)
     return changed[0] if changed else None
 
 
@@ -115,9 +137,9 @@ def current_attempt(job_id: uuid.UUID, attempt: int):
     return and_(Job.id == job_id, Job.status == JobStatus.ACTIVE, Job.attempts == attempt)
 
 
-def claim(job_id: uuid.UUID, worker: str) -> Job | None:
-    """queued (due, and not waiting for a dependency) -> active, counting an attempt. A job whose
-    worker died is the recovery sweep's (`recover`), never taken over here."""
+def claim(job_id: uuid.UUID, worker: str) -> Row | None:
+    """queued (due, and not waiting for a dependency) -> active, counting an attempt: the job's
+    row. A job whose worker died is the recovery sweep's (`recover`), never taken over here."""
     values = {
         "status": JobStatus.ACTIVE,
         "attempts": Job.attempts + 1,
@@ -127,7 +149,7 @@ def claim(job_id: uuid.UUID, worker: str) -> Job | None:
         "next_attempt_at": None,
         "error": None,
     }
-    return transition_one("claim", EventKind.STARTED, _claimable, values, job_id=job_id)
+    return transition_one_row("claim", EventKind.STARTED, _claimable, values, job_id=job_id)
 
 
 def _claimable() -> ColumnElement:
@@ -157,7 +179,7 @@ def heartbeats(connection, attempts: list[tuple[uuid.UUID, int]], beat: bool) ->
     return {(job_id, attempt) for job_id, attempt in connection.execute(statement)}
 
 
-def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | None) -> Job | None:
+def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | None) -> Row | None:
     """active (this attempt) -> completed."""
     values = {"status": JobStatus.COMPLETED, "result": result, "completed_at": func.now(), "error": None}
     if progress is not None:
@@ -175,7 +197,7 @@ def backoff_seconds(job: Job) -> float:
     return delay * random.uniform(0.9, 1.1) if delay else 0.0
 
 
-def fail_attempt(job: Job, attempt: int, error: str, retryable: bool, result: dict | None = None) -> Job | None:
+def fail_attempt(job: Job, attempt: int, error: str, retryable: bool, result: dict | None = None) -> Row | None:
     """A failed attempt: retried after a back-off when attempts remain and the error is
     retryable, else failed for good and dead-lettered."""
     if retryable and attempt < job.max_attempts:
@@ -184,7 +206,7 @@ def fail_attempt(job: Job, attempt: int, error: str, retryable: bool, result: di
     return fail(job.id, attempt, error, "retryable" if retryable else "permanent", result)
 
 
-def retry_later(job_id: uuid.UUID, attempt: int, error: str, due: datetime | None) -> Job | None:
+def retry_later(job_id: uuid.UUID, attempt: int, error: str, due: datetime | None) -> Row | None:
     """active (this attempt) -> queued, due at `due` (None: now); the release sweep sends it."""
     values = {
         "status": JobStatus.QUEUED,
@@ -196,7 +218,7 @@ def retry_later(job_id: uuid.UUID, attempt: int, error: str, due: datetime | Non
     return _finish_attempt(job_id, attempt, values, EventKind.RETRYING)
 
 
-def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | None = None) -> Job | None:
+def fail(job_id: uuid.UUID, attempt: int, error: str, kind: str, result: dict | None = None) -> Row | None:
     """active (this attempt) -> failed, with its dead letter in the same transaction."""
     values = {"status": JobStatus.FAILED, "error": error, "error_kind": kind, "completed_at": func.now()}
     if result is not None:
@@ -213,8 +235,9 @@ def dead_letter(job: Job) -> DeadLetter:
     return DeadLetter(job_id=job.id, user_id=job.user_id, job_type=job.type, error=job.error, attempts=job.attempts)
 
 
-def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict, kind: EventKind) -> Job | None:
-    return transition_one("finish", kind, _this_attempt, values, job_id=job_id, attempt=attempt)
+def _finish_attempt(job_id: uuid.UUID, attempt: int, values: dict, kind: EventKind) -> Row | None:
+    """The end of an attempt (completed, failed, or queued again): the job's row."""
+    return transition_one_row("finish", kind, _this_attempt, values, job_id=job_id, attempt=attempt)
 
 
 def cancel(job_id: uuid.UUID) -> Job | None:
@@ -282,7 +305,7 @@ def lost_attempts(heartbeat_timeout: timedelta) -> list[tuple[uuid.UUID, int]]:
     return [(job_id, attempt) for job_id, attempt in rows]
 
 
-def recover(job_id: uuid.UUID, attempt: int) -> Job | None:
+def recover(job_id: uuid.UUID, attempt: int) -> Row | None:
     """A lost attempt: queued again at once when attempts remain, else failed and dead-lettered
     (the same transitions as an attempt that failed with a retryable error)."""
     job = db.session.get(Job, job_id)
