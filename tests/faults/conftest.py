@@ -14,7 +14,6 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.platform import runtime
 from tests.faults.harness import FAULT_ENV, RedisServer
 from tests.support.api import register
 
@@ -30,13 +29,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "fault_full" in item.keywords:
             item.add_marker(skip)
-
-
-@pytest.fixture(autouse=True)
-def _own_socket_emitter(monkeypatch):
-    """The socket emitter is cached per process, not per Redis URL: without this, the first fault
-    test would leave this process publishing to a private Redis that no longer exists."""
-    monkeypatch.setattr(runtime.current(), "emitter", None)
 
 
 @pytest.fixture()

@@ -2,4 +2,4 @@
 tests (headless Chromium, a real web server)."""
 
 from tests.e2e.conftest import browser, site  # noqa: F401
-from tests.faults.conftest import _own_socket_emitter, fault_app, private_redis  # noqa: F401
+from tests.faults.conftest import fault_app, private_redis  # noqa: F401
