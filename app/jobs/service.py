@@ -7,12 +7,13 @@ a job the broker never received is still `queued` in Postgres and the sweep send
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound
@@ -42,11 +43,12 @@ def create_job(
     *,
     schedule_id: uuid.UUID | None = None,
     scheduled_for: datetime | None = None,
-) -> tuple[Job, bool]:
-    """Create a job for the caller; returns (job, created). An existing job answers a repeat.
+) -> tuple[Job | Row, bool]:
+    """Create a job for the caller; returns (job, created): the new job's row, or the existing
+    job that answers a repeat (both read alike).
 
     Schedules pass `schedule_id` and `scheduled_for` (the tick); whatever the caller added to the
-    session commits with the job, and a second job for the same tick fails that commit."""
+    session commits with the job, and a second job for the same tick fails it (IntegrityError)."""
     fingerprint = request_fingerprint(type_name, payload, options)
     if idempotency_key:
         existing = _job_for_idempotency_key(user_id, idempotency_key, fingerprint)
@@ -57,17 +59,16 @@ def create_job(
         existing = _waiting_singleton(req.job_type.name, req.singleton_key)
         if existing is not None:
             return existing, False
-    job = new_job_row(user_id, req)
-    job.schedule_id, job.scheduled_for = schedule_id, scheduled_for
-    db.session.add(job)
-    if idempotency_key:
-        db.session.flush()  # the key references the job row: insert the job first
-        db.session.add(IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id))
-    details = {"type": job.type, **({"scheduleId": str(schedule_id)} if schedule_id else {})}
-    audit.record(user_id, "job.created", "job", job.id, details)
-    events.stage_created(job)
-    queue.enqueue_after_commit(job)
+    values = new_job_values(user_id, req) | {"schedule_id": schedule_id, "scheduled_for": scheduled_for}
     try:
+        job = _insert_job(values)
+        if idempotency_key:
+            key_row = IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id)
+            db.session.add(key_row)
+        details = {"type": job.type, **({"scheduleId": str(schedule_id)} if schedule_id else {})}
+        audit.record(user_id, "job.created", "job", job.id, details)
+        events.stage_created(job)
+        queue.enqueue_after_commit(job)
         db.session.commit()
     except IntegrityError:
         # Lost a race with an identical request: answer with the winner's job.
@@ -77,6 +78,19 @@ def create_job(
             raise
         return winner, False
     return job, True
+
+
+def _insert_job(values: dict) -> Row:
+    """INSERT the job now (its row back, read like a Job): a prebuilt statement costs a fraction
+    of the session's flush of a new object, on every job's creation."""
+    return db.session.execute(_insert_statement(tuple(values)), values).one()
+
+
+@functools.cache
+def _insert_statement(columns: tuple[str, ...]):
+    """The INSERT ... RETURNING of a job setting these columns, built once per process."""
+    table = Job.__table__
+    return insert(table).values({name: bindparam(name) for name in columns}).returning(*table.c)
 
 
 def new_job_row(user_id: uuid.UUID, req: JobRequest) -> Job:

@@ -21,7 +21,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from app.extensions import db
 from app.models import EmailDelivery, EmailDigest, NotificationPreference
@@ -72,22 +72,26 @@ def collecting_digest(user_id: uuid.UUID, notification_type: str) -> uuid.UUID |
     return None
 
 
+# Built once, as every job email to a user with digests on looks for its window.
+_JOINABLE_WINDOW = (
+    select(EmailDigest.id)
+    .where(
+        EmailDigest.user_id == bindparam("user_id"),
+        EmailDigest.status == "open",
+        EmailDigest.due_at > func.clock_timestamp(),
+    )
+    .order_by(EmailDigest.due_at.desc())
+    .limit(1)
+    .with_for_update(read=True)
+)
+
+
 def _joinable_window(user_id: uuid.UUID) -> uuid.UUID | None:
     """The user's open window that is not due yet, share-locked until the caller commits.
 
     The lock makes the sweep's close wait for this transaction; a window that is due takes no
     new entries, so a steady stream of emails cannot hold its close off."""
-    return db.session.scalar(
-        select(EmailDigest.id)
-        .where(
-            EmailDigest.user_id == user_id,
-            EmailDigest.status == "open",
-            EmailDigest.due_at > func.clock_timestamp(),
-        )
-        .order_by(EmailDigest.due_at.desc())
-        .limit(1)
-        .with_for_update(read=True)
-    )
+    return db.session.scalar(_JOINABLE_WINDOW, {"user_id": user_id})
 
 
 def _lock_key(user_id: uuid.UUID) -> int:

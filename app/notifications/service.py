@@ -174,25 +174,32 @@ def send(user_id: uuid.UUID, type: str, title: str, message: str, data: dict | N
     return staged.notification
 
 
+_ADD_EMAIL_DELIVERY = insert(EmailDelivery.__table__).values(
+    {
+        column: bindparam(column)
+        for column in ("id", "user_id", "notification_type", "recipient", "subject", "message", "data", "status")
+    }
+    | {"digest_id": bindparam("digest_id"), "attempts": 0}
+)
+
+
 def _add_email_delivery(
     user_id: uuid.UUID, email: str, type: str, subject: str, message: str, data: dict, digest_id: uuid.UUID | None
 ) -> uuid.UUID:
     """The delivery row: `pending` to go now, or `digest` to wait for the window `digest_id`."""
     delivery_id = uuid.uuid4()
-    db.session.execute(
-        insert(EmailDelivery.__table__).values(
-            id=delivery_id,
-            user_id=user_id,
-            notification_type=type,
-            recipient=email,
-            subject=subject,
-            message=message,
-            data=data,
-            status="pending" if digest_id is None else "digest",
-            digest_id=digest_id,
-            attempts=0,
-        )
-    )
+    values = {
+        "id": delivery_id,
+        "user_id": user_id,
+        "notification_type": type,
+        "recipient": email,
+        "subject": subject,
+        "message": message,
+        "data": data,
+        "status": "pending" if digest_id is None else "digest",
+        "digest_id": digest_id,
+    }
+    db.session.execute(_ADD_EMAIL_DELIVERY, values)
     return delivery_id
 
 
