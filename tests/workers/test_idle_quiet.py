@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from tests.support import processes
+from tests.support.private_stack import private_stack
 
 SETTLE_SECONDS = 6  # start-up: banners, and the hourly tasks' first run
 IDLE_SECONDS = 20
@@ -15,8 +16,13 @@ def _info_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if " INFO " in line or "[INFO" in line]
 
 
-def test_an_idle_worker_and_beat_write_almost_nothing_at_info(private_redis_url):
-    env = {"REDIS_URL": private_redis_url, "JOB_SWEEP_INTERVAL": "2"}
+def test_an_idle_worker_and_beat_write_almost_nothing_at_info(database):
+    """On a database and a Redis of their own: nothing another test left due may wake them."""
+    with private_stack(database, "idle", {"JOB_SWEEP_INTERVAL": "2"}, {}) as stack:
+        _watch_idle(stack.env)
+
+
+def _watch_idle(env: dict) -> None:
     worker = processes.start_worker(concurrency=1, name="idle", env=env)
     beat = processes.start_beat(env=env)
     try:
