@@ -4,60 +4,99 @@ of costing a publish of its own through kombu (a client, a connection from the p
 trip per message).
 
 Celery builds the message itself (`app.amqp.create_task_message`: protocol 2's headers, body
-and properties, exactly as `send_task` passes them). Written here is only the envelope that
-kombu's Redis transport LPUSHes (`Channel.prepare_message`, then `basic_publish` on the default
-exchange): the body JSON-encoded and base64'd, the delivery info, a delivery tag, and the list
-of the message's priority (`queue` for 0, `queue:N` otherwise, with the `sep` and
-`priority_steps` of celeryconfig's transport options). tests/services/test_celery_messages.py
-compares it with what kombu writes for the same task.
+and properties, exactly as `send_task` passes them), once per task name, queue, priority and
+time limits; each message then copies that template with its own task id, arguments and
+delivery tag (building a message through Celery costs more than the rest of a job's hand-off,
+and a batch hands off a thousand). Written here is only the envelope that kombu's Redis
+transport LPUSHes (`Channel.prepare_message`, then `basic_publish` on the default exchange): the
+body JSON-encoded and base64'd, the delivery info, a delivery tag, and the list of the message's
+priority (`queue` for 0, `queue:N` otherwise, with the `sep` and `priority_steps` of
+celeryconfig's transport options). tests/services/test_celery_messages.py compares both the
+first and a later message with what kombu writes for the same task.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
 from bisect import bisect
+from dataclasses import dataclass
 
+from celery.utils.saferepr import saferepr
 from flask import current_app
 from kombu.utils.json import dumps
 
 DELIVERY_MODE_PERSISTENT = 2  # kombu's default for a durable exchange
 
 
-def task_message(name: str, args: list, queue: str, priority: int, **limits) -> tuple[str, str]:
-    """(Redis list key, serialised message) of one task on `queue` at `priority` (0..9, 0 first).
-    `limits`: `time_limit` and `soft_time_limit`, in seconds."""
+@dataclass(frozen=True)
+class _Template:
+    """What every message of one task name, queue, priority and time limits shares."""
+
+    key: str  # the Redis list
+    headers: dict
+    properties: dict
+    embed: dict  # the body's third part: callbacks, errbacks, chain, chord
+    argsrepr_maxsize: int
+    repr_maxlevels: int
+
+
+def task_message(name: str, args: list, queue: str, priority: int, time_limit: int, soft_time_limit: int):
+    """(Redis list key, serialised message) of one task on `queue` at `priority` (0..9, 0 first),
+    with its time limits in seconds."""
     celery = current_app.extensions["celery"]
+    template = _template(celery, name, queue, priority, time_limit, soft_time_limit)
     task_id = str(uuid.uuid4())
-    headers, properties, body, _sent_event = celery.amqp.create_task_message(
-        task_id,
+    headers = {
+        **template.headers,
+        "id": task_id,
+        "root_id": task_id,
+        "argsrepr": saferepr(args, template.argsrepr_maxsize, maxlevels=template.repr_maxlevels),
+    }
+    body = dumps([args, {}, template.embed])
+    message = {
+        "body": base64.b64encode(body.encode()).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": headers,
+        "properties": {**template.properties, "correlation_id": task_id, "delivery_tag": str(uuid.uuid4())},
+    }
+    return template.key, dumps(message)
+
+
+@functools.lru_cache(maxsize=512)
+def _template(celery, name: str, queue: str, priority: int, time_limit: int, soft_time_limit: int) -> _Template:
+    """Celery's own message for these, as the template of every later one."""
+    amqp = celery.amqp
+    headers, properties, body, _sent_event = amqp.create_task_message(
+        str(uuid.uuid4()),
         name,
-        args,
+        [],
         {},
         reply_to=celery.thread_oid,
         create_sent_event=False,
         ignore_result=None,  # as send_task leaves it: the task's own setting (celeryconfig ignores results)
-        time_limit=limits.get("time_limit"),
-        soft_time_limit=limits.get("soft_time_limit"),
+        time_limit=time_limit,
+        soft_time_limit=soft_time_limit,
     )
     options = celery.conf.broker_transport_options
     step = _priority_step(priority, options.get("priority_steps", [0, 3, 6, 9]))
-    message = {
-        "body": base64.b64encode(dumps(body).encode()).decode(),
-        "content-encoding": "utf-8",
-        "content-type": "application/json",
-        "headers": headers,
-        "properties": {
-            **properties,
-            "delivery_mode": DELIVERY_MODE_PERSISTENT,
-            "delivery_info": {"exchange": "", "routing_key": queue},
-            "priority": priority,
-            "body_encoding": "base64",
-            "delivery_tag": str(uuid.uuid4()),
-        },
+    properties = {
+        **properties,
+        "delivery_mode": DELIVERY_MODE_PERSISTENT,
+        "delivery_info": {"exchange": "", "routing_key": queue},
+        "priority": priority,
+        "body_encoding": "base64",
     }
-    key = f"{queue}{options.get('sep', chr(6) + chr(22))}{step}" if step else queue
-    return key, dumps(message)
+    return _Template(
+        key=f"{queue}{options.get('sep', chr(6) + chr(22))}{step}" if step else queue,
+        headers=headers,
+        properties=properties,
+        embed=body[2],
+        argsrepr_maxsize=amqp.argsrepr_maxsize,
+        repr_maxlevels=celery.conf.task_repr_maxlevels,
+    )
 
 
 def _priority_step(priority: int, steps: list[int]) -> int:

@@ -1,5 +1,6 @@
 """A job's broker message, built in-process for the commit's Redis pipeline, is the message kombu
-would have written for the same task: same list, same envelope, same headers and body."""
+would have written for the same task: same list, same envelope, same headers and body, for the
+first message of its kind (built by Celery) and for the later ones (copied from it)."""
 
 from __future__ import annotations
 
@@ -28,12 +29,15 @@ def _comparable(raw: bytes) -> dict:
 def test_the_message_matches_what_celery_sends_for_the_same_task(ctx, priority):
     queue = f"celery-messages-test-{uuid.uuid4().hex[:8]}"  # a queue no worker consumes
     client = redis.Redis.from_url(ctx.config["REDIS_URL"])
-    args, limits = [str(uuid.uuid4())], {"time_limit": 150, "soft_time_limit": 120}
+    limits = {"time_limit": 150, "soft_time_limit": 120}
     try:
-        ctx.extensions["celery"].send_task("jobs.noop", args=args, queue=queue, priority=priority, **limits)
-        key, ours = task_message("jobs.noop", args, queue, priority, **limits)
-        assert client.type(key) == b"list", f"Celery wrote priority {priority} to another list than {key}"
-        (celerys,) = client.lrange(key, 0, -1)
-        assert _comparable(ours.encode()) == _comparable(celerys)
+        for _ in ("first", "later"):
+            args = [str(uuid.uuid4())]
+            ctx.extensions["celery"].send_task("jobs.noop", args=args, queue=queue, priority=priority, **limits)
+            key, ours = task_message("jobs.noop", args, queue, priority, **limits)
+            assert client.type(key) == b"list", f"Celery wrote priority {priority} to another list than {key}"
+            celerys = client.rpop(key)
+            assert _comparable(ours.encode()) == _comparable(celerys)
+            assert json.loads(ours)["headers"]["id"] != json.loads(celerys)["headers"]["id"]
     finally:
         client.delete(queue, *(f"{queue}:{step}" for step in range(1, 10)))
