@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apispec import APISpec
 
-from app.api.blueprint import Blueprint
+from app.api.blueprint import Blueprint, as_documented
 from app.api.jobs import IDEMPOTENCY_KEY, idempotency_key
 from app.api.links import link, links
 from app.api.security import caller_id, login_required
@@ -41,7 +41,7 @@ def create(data):
             for job in created
         ],
     }
-    return body, 202 if fresh else 200
+    return as_documented(body), 202 if fresh else 200  # already in its documented shape
 
 
 def register_batch_docs(spec: APISpec, max_jobs: int) -> None:

@@ -15,6 +15,7 @@ batch is a 400, and one that a queued or active job already holds is a 409 `sing
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -23,7 +24,8 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import TextClause, select, text, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from app.batches.models import Batch
@@ -159,11 +161,38 @@ def _refuse_taken_singletons(requests: Sequence[JobRequest]) -> None:
         raise Conflict("A job with the same singletonKey is waiting", details, code="singleton_conflict")
 
 
-def _insert_jobs(user_id: uuid.UUID, batch_id: uuid.UUID, requests: Sequence[JobRequest]) -> list[Job]:
-    """Every job row in one multi-row INSERT; the rows come back as the session's objects."""
-    rows = [{**jobs.new_job_values(user_id, req), "batch_id": batch_id} for req in requests]
-    statement = insert(Job).returning(Job, sort_by_parameter_order=True)
-    return list(db.session.scalars(statement, rows))
+def _insert_jobs(user_id: uuid.UUID, batch_id: uuid.UUID, requests: Sequence[JobRequest]) -> list:
+    """Every job row in one INSERT ... SELECT FROM jsonb_to_recordset, the rows travelling as one
+    JSON parameter (as pg-boss inserts) rather than as a dozen and more bind parameters each, which
+    cost twice the time for a thousand jobs. They come back in the request's order, as rows read
+    like Jobs (loading a thousand ORM objects cost a third of the request)."""
+    rows = [{**jobs.new_job_values(user_id, req), "batch_id": batch_id, "attempts": 0} for req in requests]
+    statement = _insert_from_json(tuple(rows[0]))
+    inserted = {row.id: row for row in db.session.execute(statement, {"rows": json.dumps(rows, default=_json_value)})}
+    return [inserted[row["id"]] for row in rows]
+
+
+@functools.cache
+def _insert_from_json(columns: tuple[str, ...]) -> TextClause:
+    """The INSERT of jobs setting these columns from a JSON array of objects, typed as the table's
+    columns (`jsonb_to_recordset`'s record definition, and the rows it returns)."""
+    table = Job.__table__
+    dialect = postgresql.dialect()
+    record = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in columns)
+    names = ", ".join(columns)
+    return text(
+        f"INSERT INTO jobs ({names}) SELECT {names} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({record}) "
+        "RETURNING *"
+    ).columns(*table.c)
+
+
+def _json_value(value):
+    """What JSON itself cannot carry of a job's values: ids and times, as Postgres reads them."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a job column value")
 
 
 def _stage_queued_notification(batch: Batch, created: Sequence[Job]) -> None:
