@@ -10,6 +10,7 @@ With an interval of 0, the buffer is written at the end of every request and tas
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -51,11 +52,32 @@ def _field(labels: dict) -> str:
     return ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
 
 
+# The Redis hash and field of each series, worked out once per metric and label values: every
+# job updates several series, and formatting their labels cost more than counting.
+@functools.lru_cache(maxsize=4096)
+def _counter(name: str, labels: tuple) -> tuple[str, str]:
+    return PREFIX + name, _field(dict(labels))
+
+
+@functools.lru_cache(maxsize=1024)
+def _histogram(name: str, buckets: tuple[float, ...], labels: tuple) -> tuple:
+    """((bound, bucket series) for every bucket and +Inf, the sum's series, the count's series)."""
+    base = dict(labels)
+    bounds = [(bound, repr(bound)) for bound in buckets] + [(float("inf"), "+Inf")]
+    series = tuple((bound, (PREFIX + name + "_bucket", _field({**base, "le": le}))) for bound, le in bounds)
+    return series, (PREFIX + name + "_sum", _field(base)), (PREFIX + name + "_count", _field(base))
+
+
+def _labels(labels: dict | None) -> tuple:
+    return tuple(sorted(labels.items())) if labels else ()
+
+
 def incr(name: str, labels: dict | None = None, amount: float = 1) -> None:
     """Add to a counter shared by all processes (written at the next flush)."""
+    series = _counter(name, _labels(labels))
     state = runtime.current()
     with state.metrics_lock:
-        state.metrics_pending[(PREFIX + name, _field(labels or {}))] += amount
+        state.metrics_pending[series] += amount
         size = len(state.metrics_pending)
     if size >= FLUSH_AT:
         flush()
@@ -63,16 +85,15 @@ def incr(name: str, labels: dict | None = None, amount: float = 1) -> None:
 
 def observe(name: str, value: float, buckets: tuple[float, ...], labels: dict | None = None) -> None:
     """A histogram shared by all processes: cumulative buckets, sum and count."""
-    base = dict(labels or {})
+    buckets_series, sum_series, count_series = _histogram(name, buckets, _labels(labels))
     state = runtime.current()
     with state.metrics_lock:
         pending = state.metrics_pending
-        for bound in (*buckets, float("inf")):
+        for bound, series in buckets_series:
             if value <= bound:
-                le = "+Inf" if bound == float("inf") else repr(bound)
-                pending[(PREFIX + name + "_bucket", _field({**base, "le": le}))] += 1
-        pending[(PREFIX + name + "_sum", _field(base))] += value
-        pending[(PREFIX + name + "_count", _field(base))] += 1
+                pending[series] += 1
+        pending[sum_series] += value
+        pending[count_series] += 1
 
 
 def count_socket_message(event: str) -> None:
