@@ -74,14 +74,15 @@ def add(write: Write) -> None:
 def send(writes: list[Write]) -> bool:
     """Send writes now, one round trip per server (one in a deployment: the broker is REDIS_URL);
     False (after the failure callbacks) if any failed."""
-    by_server: dict[str | None, list[Write]] = {}
+    by_server: dict[str, list[Write]] = {}
+    default_url = current_app.config["REDIS_URL"] if writes else None
     for write in writes:
-        by_server.setdefault(write.url, []).append(write)
+        by_server.setdefault(write.url or default_url, []).append(write)
     sent = [_send_to(url, group) for url, group in by_server.items()]
     return all(sent)
 
 
-def _send_to(url: str | None, writes: list[Write]) -> bool:
+def _send_to(url: str, writes: list[Write]) -> bool:
     try:
         connection = client(url)
         if len(writes) == 1:
