@@ -198,6 +198,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SCHEDULE_MIN_INTERVAL_SECONDS": lambda: _int("SCHEDULE_MIN_INTERVAL_SECONDS", 60, minimum=1),
         "MAX_SCHEDULES_PER_USER": lambda: _int("MAX_SCHEDULES_PER_USER", 100, minimum=1),
         "BATCH_MAX_JOBS": lambda: _int("BATCH_MAX_JOBS", 1000, minimum=1),
+        # Connections each process keeps to PostgreSQL, and how many more it may open under load.
+        "DATABASE_POOL_SIZE": lambda: _int("DATABASE_POOL_SIZE", 5, minimum=1),
+        "DATABASE_MAX_OVERFLOW": lambda: _int("DATABASE_MAX_OVERFLOW", 10),
         "ENABLE_TEST_JOB_TYPES": lambda: _bool("ENABLE_TEST_JOB_TYPES", False),
         # Webhooks (app/webhooks/).
         "WEBHOOK_ALLOWED_HOSTS": lambda: _allowed_hosts("WEBHOOK_ALLOWED_HOSTS") or [],
@@ -210,7 +213,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config = {key: overrides[key] if key in overrides else read() for key, read in readers.items()}
     config.update({key: value for key, value in overrides.items() if key not in config})
     # No pool_pre_ping: app.platform.db_pool pings only connections that sat idle for a while.
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 5, "max_overflow": 10}
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_size": config["DATABASE_POOL_SIZE"],
+        "max_overflow": config["DATABASE_MAX_OVERFLOW"],
+    }
     config["JWT_TOKEN_LOCATION"] = ["headers"]
     config["JWT_ALGORITHM"] = "HS256"
     config["JWT_DECODE_ALGORITHMS"] = ["HS256"]

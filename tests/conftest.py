@@ -54,6 +54,9 @@ def pytest_configure(config):
             # (tests/workers/test_email_digests.py) open their own windows.
             "EMAIL_DIGEST_SECONDS": "0",
             "JOB_CANCEL_GRACE_SECONDS": "2",
+            # Two sessions run side by side, each with dozens of long-lived processes (web servers,
+            # workers, benchmarks): idle pools of 5 each came near the server's max_connections.
+            "DATABASE_POOL_SIZE": "2",
             "LOG_FORMAT": "text",
             "ADMIN_EMAILS": "admin@example.com",
             # A fresh artifact store per session, shared by the session's web and worker processes.

@@ -55,3 +55,15 @@ def test_production_requires_its_secrets(environment):
 def test_overrides_win_over_the_environment(environment):
     environment.setenv("JOB_RETENTION_DAYS", "30")
     assert load_config({"JOB_RETENTION_DAYS": 7})["JOB_RETENTION_DAYS"] == 7
+
+
+def test_the_database_pool_is_five_plus_ten_unless_configured(environment):
+    environment.delenv("DATABASE_POOL_SIZE", raising=False)
+    environment.delenv("DATABASE_MAX_OVERFLOW", raising=False)
+    assert load_config()["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_size": 5, "max_overflow": 10}
+    environment.setenv("DATABASE_POOL_SIZE", "2")
+    environment.setenv("DATABASE_MAX_OVERFLOW", "0")
+    assert load_config()["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_size": 2, "max_overflow": 0}
+    environment.setenv("DATABASE_POOL_SIZE", "0")
+    with pytest.raises(ConfigError, match="DATABASE_POOL_SIZE"):
+        load_config()
