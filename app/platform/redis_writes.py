@@ -10,8 +10,8 @@ A failed round trip leaves every write of the pipeline uncertain: socket events 
 (clients catch up through the REST API, Postgres holds the truth) and each broker write's
 `on_lost` runs, so that the sweep resends what may never have arrived.
 
-The client is made lazily in each process, so a prefork child never inherits its parent's
-connection, and made again when the Redis URL changes.
+The clients are made lazily in each process, one per Redis URL (the message queue's, and the
+broker's when it differs), so a prefork child never inherits its parent's connections.
 """
 
 from __future__ import annotations
