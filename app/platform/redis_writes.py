@@ -47,9 +47,8 @@ class Write:
     url: str | None = None  # the Redis server written to; None: REDIS_URL (the message queue)
 
 
-def client(url: str | None = None) -> redis.Redis:
-    """This process's Redis client for writes to `url` (default REDIS_URL), bytes in and out."""
-    url = url or current_app.config["REDIS_URL"]
+def client(url: str) -> redis.Redis:
+    """This process's Redis client for writes to `url`, bytes in and out."""
     state = runtime.current()
     with state.writers_lock:
         if url not in state.writers:
