@@ -23,6 +23,7 @@ from app.extensions import db
 from app.jobs.state import WAITING, JobStatus
 from app.models import Job
 from app.notifications import service as notifications
+from app.platform import one_statement
 from app.webhooks import outbox
 
 NOTIFICATION_TYPE = "batch_completed"
@@ -80,6 +81,8 @@ def _stage_announcement(batch: Batch, counts: dict[str, int]) -> None:
         **counts,
         "url": f"{current_app.config['PUBLIC_URL']}/jobs?batchId={batch.id}",
     }
-    outbox.stage(batch.user_id, WEBHOOK_EVENT, {"batch": data})
     title, message = describe(batch.count, counts)
-    notifications.stage(batch.user_id, NOTIFICATION_TYPE, title, message, data)
+    one_statement.run(
+        outbox.part(batch.user_id, WEBHOOK_EVENT, {"batch": data}),
+        notifications.part(batch.user_id, NOTIFICATION_TYPE, title, message, data),
+    )

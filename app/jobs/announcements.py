@@ -5,8 +5,9 @@ Each `stage_*` adds the notification rows to the transaction that records the tr
 stages the pushes with the unit of work (`app.platform.unit_of_work`): the caller only commits.
 The notification exists exactly when the transition does, and nothing is pushed before both are
 committed; a rollback drops the pushes with the rows. The webhook deliveries of a transition
-are staged the same way (`app.webhooks.outbox.stage`): rows in its transaction, handed to the
-`webhooks` queue once it commits."""
+are staged the same way (`app.webhooks.outbox`): rows in its transaction, handed to the
+`webhooks` queue once it commits. The notification and the deliveries are one statement
+(`app.platform.one_statement`): a transition's announcement costs one round trip."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from app.jobs.state import JobStatus
 from app.models import Job
 from app.models.base import iso
 from app.notifications import service as notifications
-from app.platform import metrics, realtime
+from app.platform import metrics, one_statement, realtime
+from app.platform.one_statement import Part
 from app.platform.unit_of_work import on_commit
 from app.webhooks import outbox as webhook_outbox
 
@@ -94,17 +96,24 @@ class Announcement:
 
 
 def _announce(
-    job: Job, socket_events: list, counter: str | None = None, final: bool = False, webhook: str | None = None
+    job: Job,
+    socket_events: list,
+    counter: str | None = None,
+    final: bool = False,
+    notice: Part | None = None,
+    webhook: str | None = None,
+    also: Part | None = None,
 ) -> Announcement:
-    """Stage the announcement of a transition in the open transaction: pushed once it commits,
-    followed by the hand-off of its `webhook` event's deliveries, if any."""
+    """Stage the announcement of a transition in the open transaction: its notice (a
+    notification), its `webhook` event's deliveries and the caller's other part (`also`, an
+    audit entry) recorded in one statement, and what they push staged for after the commit (the
+    notification's event, then the job's)."""
+    one_statement.run(notice, _webhooks(job, webhook) if webhook is not None else None, also)
     duration = None
     if final and job.started_at and job.completed_at:
         duration = (job.completed_at - job.started_at).total_seconds()
     announcement = Announcement(str(job.id), job.type, socket_events, counter, final, duration)
     on_commit(announcement.push)
-    if webhook is not None:
-        _webhooks(job, webhook)
     return announcement
 
 
@@ -112,37 +121,39 @@ def _status(job: Job) -> tuple[str, dict]:
     return "job:status", {"jobId": str(job.id), "status": job.status, "progress": job.progress}
 
 
-def _notify(job: Job, kind: str, title: str, message: str, **extra) -> None:
+def _notice(job: Job, kind: str, title: str, message: str, **extra) -> Part | None:
+    """The job's notification, as a part of its transition's announcement statement."""
     if job.batch_id is not None:  # Batches seam: a batch announces itself once (app/batches/)
-        return
-    notifications.stage(job.user_id, kind, f"{_label(job)} {title}", message, _data(job, **extra))
+        return None
+    return notifications.part(job.user_id, kind, f"{_label(job)} {title}", message, _data(job, **extra))
 
 
-def _webhooks(job: Job, event_type: str) -> None:
+def _webhooks(job: Job, event_type: str) -> Part:
     """Webhooks seam: the deliveries of this transition, staged in its transaction."""
-    webhook_outbox.stage(job.user_id, event_type, {"job": serialize_job(job)})
+    return webhook_outbox.part(job.user_id, event_type, {"job": serialize_job(job)})
 
 
-def stage_created(job: Job) -> Announcement:
+def stage_created(job: Job, also: Part | None = None) -> Announcement:
     """A new job (an API request, a schedule's tick, a workflow): its notification, webhook event
-    and metric. No socket event: no one can be subscribed to a job before the request that creates
-    it has answered with its id (and `subscribe:job` answers with the job's state anyway)."""
-    _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
-    return _announce(job, [], counter="jobs_created_total", webhook="job.queued")
+    and metric, in one statement with the caller's `also` (its audit entry). No socket event: no
+    one can be subscribed to a job before the request that creates it has answered with its id
+    (and `subscribe:job` answers with the job's state anyway)."""
+    notice = _notice(job, "job_queued", "queued", f"{_label(job)} job has been queued")
+    return _announce(job, [], counter="jobs_created_total", notice=notice, webhook="job.queued", also=also)
 
 
 def stage_queued(job: Job) -> Announcement:
     """A job queued again (retried, or revived with its dependency): its subscribers hear it too."""
-    _notify(job, "job_queued", "queued", f"{_label(job)} job has been queued")
+    notice = _notice(job, "job_queued", "queued", f"{_label(job)} job has been queued")
     events = [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})]
-    return _announce(job, events, counter="jobs_created_total", webhook="job.queued")
+    return _announce(job, events, counter="jobs_created_total", notice=notice, webhook="job.queued")
 
 
 def stage_started(job: Job) -> Announcement:
-    first = job.attempts == 1  # a retried attempt does not announce itself again
-    if first:
-        _notify(job, "job_started", "started", f"{_label(job)} job has started")
-    return _announce(job, [_status(job)], webhook="job.started" if first else None)
+    if job.attempts != 1:  # a retried attempt does not announce itself again
+        return _announce(job, [_status(job)])
+    notice = _notice(job, "job_started", "started", f"{_label(job)} job has started")
+    return _announce(job, [_status(job)], notice=notice, webhook="job.started")
 
 
 def stage_retrying(job: Job) -> Announcement:
@@ -153,20 +164,20 @@ def stage_completed(job: Job) -> Announcement:
     describe = get_job_type(job.type).describe_result
     message = describe(job.result or {}) if describe else f"{_label(job)} completed successfully"
     extra = {"tablesCount": job.result["totalTables"]} if job.result and "totalTables" in job.result else {}
-    _notify(job, "job_completed", "completed", message, **extra)
+    notice = _notice(job, "job_completed", "completed", message, **extra)
     events = [_status(job), ("job:completed", {"jobId": str(job.id), "result": job.result})]
-    return _announce(job, events, counter="jobs_completed_total", final=True, webhook="job.completed")
+    return _announce(job, events, "jobs_completed_total", final=True, notice=notice, webhook="job.completed")
 
 
 def stage_failed(job: Job) -> Announcement:
-    _notify(job, "job_failed", "failed", f"{_label(job)} failed: {job.error}", error=job.error)
+    notice = _notice(job, "job_failed", "failed", f"{_label(job)} failed: {job.error}", error=job.error)
     events = [_status(job), ("job:failed", {"jobId": str(job.id), "error": job.error})]
-    return _announce(job, events, counter="jobs_failed_total", final=True, webhook="job.failed")
+    return _announce(job, events, "jobs_failed_total", final=True, notice=notice, webhook="job.failed")
 
 
 def stage_cancelled(job: Job) -> Announcement:
-    _notify(job, "job_cancelled", "cancelled", f"{_label(job)} job was cancelled")
-    return _announce(job, [_status(job)], final=True, webhook="job.cancelled")
+    notice = _notice(job, "job_cancelled", "cancelled", f"{_label(job)} job was cancelled")
+    return _announce(job, [_status(job)], final=True, notice=notice, webhook="job.cancelled")
 
 
 def current_state(job: Job) -> list[tuple[str, dict]]:

@@ -66,8 +66,7 @@ def create_job(
             key_row = IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id)
             db.session.add(key_row)
         details = {"type": job.type, **({"scheduleId": str(schedule_id)} if schedule_id else {})}
-        audit.record(user_id, "job.created", "job", job.id, details)
-        events.stage_created(job)
+        events.stage_created(job, also=audit.part(user_id, "job.created", "job", job.id, details))
         queue.enqueue_after_commit(job)
         db.session.commit()
     except IntegrityError:

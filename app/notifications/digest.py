@@ -44,23 +44,40 @@ SWEEP_BATCH = 100
 _LOCK_NAMESPACE = 0x6D61696C  # "mail"
 
 
-def collecting_digest(user_id: uuid.UUID, notification_type: str) -> uuid.UUID | None:
-    """The open digest window that collects this job email, or None when the email goes at once.
+def digests(notification_type: str) -> bool:
+    """Whether an email of this type may be collected by a digest window (digests are on)."""
+    return notification_type in DIGEST_TYPES and current_app.config.get("EMAIL_DIGEST_SECONDS", 0) > 0
 
-    Runs in the caller's transaction, which must add the delivery (with this digest id) and commit.
-    None for a type that is never digested, when digests are off, or when no window is open: the
-    email then goes at once, and this transaction opens the user's next window."""
-    seconds = current_app.config.get("EMAIL_DIGEST_SECONDS", 0)
-    if seconds <= 0 or notification_type not in DIGEST_TYPES:
-        return None
-    window = _joinable_window(user_id)
-    if window is not None:
-        return window
-    # Only one of several emails finishing together may open the window; the others then join it.
+
+# The user's open window that is not due yet, share-locked until the email's transaction commits:
+# a CTE of the statement that records the email (`app.notifications.service`), whose delivery
+# joins it (`digest_id`, status `digest`). The lock makes the sweep's close wait for this
+# transaction; a window that is due takes no new entries, so a steady stream of emails cannot
+# hold its close off.
+JOINABLE_WINDOW_CTE = """notification_joinable AS (
+        SELECT id FROM email_digests
+        WHERE user_id = :user_id AND status = 'open' AND due_at > clock_timestamp()
+        ORDER BY due_at DESC LIMIT 1
+        FOR SHARE
+    )"""
+
+
+def goes_first(user_id: uuid.UUID, delivery_id: uuid.UUID) -> bool:
+    """The job email `delivery_id`, just recorded, found no open window: it goes at once and
+    opens the user's next window, in the caller's transaction. Unless another email finishing
+    together opened one first: only one of them may, under an advisory lock, and this one then
+    joins that window instead (False: it goes with the digest)."""
     db.session.execute(select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE, _lock_key(user_id))))
     window = _joinable_window(user_id)
     if window is not None:
-        return window
+        db.session.execute(
+            update(EmailDelivery)
+            .where(EmailDelivery.id == delivery_id)
+            .values(status="digest", digest_id=window)
+            .execution_options(synchronize_session=False)
+        )
+        return False
+    seconds = current_app.config["EMAIL_DIGEST_SECONDS"]
     db.session.execute(
         insert(EmailDigest).values(
             id=uuid.uuid4(),
@@ -69,10 +86,10 @@ def collecting_digest(user_id: uuid.UUID, notification_type: str) -> uuid.UUID |
             due_at=func.clock_timestamp() + timedelta(seconds=seconds),
         )
     )
-    return None
+    return True
 
 
-# Built once, as every job email to a user with digests on looks for its window.
+# `JOINABLE_WINDOW_CTE` again, once its first email holds the lock that opens a window.
 _JOINABLE_WINDOW = (
     select(EmailDigest.id)
     .where(
@@ -87,10 +104,7 @@ _JOINABLE_WINDOW = (
 
 
 def _joinable_window(user_id: uuid.UUID) -> uuid.UUID | None:
-    """The user's open window that is not due yet, share-locked until the caller commits.
-
-    The lock makes the sweep's close wait for this transaction; a window that is due takes no
-    new entries, so a steady stream of emails cannot hold its close off."""
+    """The user's open window that is not due yet, share-locked until the caller commits."""
     return db.session.scalar(_JOINABLE_WINDOW, {"user_id": user_id})
 
 

@@ -4,34 +4,45 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import JSONB
 
-from app.extensions import db
 from app.models import AuditEntry
+from app.platform import one_statement
+from app.platform.one_statement import Fragment, Part
 from app.platform.pagination import fetch_page
 
-# Built once: constructing the INSERT costs more than running it, on every job's creation.
-_RECORD = insert(AuditEntry.__table__).values(
-    {column: bindparam(column) for column in ("actor_id", "action", "target_type", "target_id", "details")}
+# The entry, as a part of the statement that records what it describes (`app.platform.one_statement`):
+# an INSERT run at once, not an object for the session to flush at the commit.
+_ENTRY = Fragment(
+    """
+    audit_entry AS (
+        INSERT INTO audit_log (actor_id, action, target_type, target_id, details)
+        VALUES (:audit_actor_id, :audit_action, :audit_target_type, :audit_target_id, :audit_details)
+        RETURNING id
+    )""",
+    "(SELECT id FROM audit_entry) AS audit_entry_id",
+    (("audit_details", JSONB()),),
 )
 
 
-def record(actor_id: uuid.UUID | None, action: str, target_type: str, target_id, details: dict | None = None) -> None:
-    """Add an entry to the current transaction; it commits with the change it describes.
-
-    A plain INSERT run at once, not an object for the session to flush at the commit: the entry
-    needs nothing back, and the hot path of every job creation pays for each flushed object.
-    No autoflush: the caller's pending objects (a new job) must meet their integrity errors at
-    the caller's own commit."""
-    values = {
-        "actor_id": actor_id,
-        "action": action,
-        "target_type": target_type,
-        "target_id": str(target_id),
-        "details": details or {},
+def part(actor_id: uuid.UUID | None, action: str, target_type: str, target_id, details: dict | None = None) -> Part:
+    """The entry as a part of the statement of the change it describes: one round trip for both
+    (a job's creation records it with the job's notification and webhook deliveries)."""
+    params = {
+        "audit_actor_id": actor_id,
+        "audit_action": action,
+        "audit_target_type": target_type,
+        "audit_target_id": str(target_id),
+        "audit_details": details or {},
     }
-    with db.session.no_autoflush:
-        db.session.execute(_RECORD, values)
+    return Part(_ENTRY, params, lambda row: row.audit_entry_id)
+
+
+def record(actor_id: uuid.UUID | None, action: str, target_type: str, target_id, details: dict | None = None) -> None:
+    """Add an entry to the current transaction; it commits with the change it describes: `part`,
+    alone in its statement."""
+    one_statement.run(part(actor_id, action, target_type, target_id, details))
 
 
 def list_audit_log(page: int, limit: int) -> tuple[list[AuditEntry], int]:

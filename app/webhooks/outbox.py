@@ -5,9 +5,11 @@ that records an event, handed to the `webhooks` queue only after that transactio
     db.session.commit()  # the unit of work hands the deliveries over now; a rollback drops both
 
 `stage` is one INSERT ... SELECT over the user's enabled endpoints subscribed to the event (or to
-"*"): one round trip on every transition, whatever the number of endpoints, none of them read
-into Python. The hand-off is staged with `app.platform.unit_of_work`, like every push that
-reports what Postgres holds. A row whose hand-off fails stays `pending` and the sweep sends it.
+"*"), whatever the number of endpoints, none of them read into Python; `part` is that INSERT as
+a part of the statement that records the event's other writes (`app.platform.one_statement`),
+so a job's transition pays no round trip of its own for its webhooks. The hand-off is staged
+with `app.platform.unit_of_work`, like every push that reports what Postgres holds. A row whose
+hand-off fails stays `pending` and the sweep sends it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from datetime import UTC, datetime
 from sqlalchemy import text, update
 
 from app.extensions import db
+from app.platform import one_statement
 from app.platform.celery_app import one_producer, send_task
+from app.platform.one_statement import Fragment, Part
 from app.platform.redaction import redact
 from app.platform.unit_of_work import on_commit
 from app.webhooks.events import ANY_EVENT
@@ -32,15 +36,19 @@ log = logging.getLogger(__name__)
 QUEUE = "webhooks"
 DELIVER_TASK = "webhooks.deliver"
 
-_STAGE = text(
+_DELIVERIES = Fragment(
     """
-    INSERT INTO webhook_deliveries
-        (id, endpoint_id, user_id, event_type, body, status, attempts, next_attempt_at, enqueued_at, created_at)
-    SELECT gen_random_uuid(), e.id, e.user_id, :event_type, :body, 'pending', 0, now(), now(), now()
-    FROM webhook_endpoints e
-    WHERE e.user_id = :user_id AND e.enabled AND e.events && ARRAY[:event_type, :any]::varchar[]
-    RETURNING id
-    """
+    webhook_deliveries_added AS (
+        INSERT INTO webhook_deliveries
+            (id, endpoint_id, user_id, event_type, body, status, attempts, next_attempt_at, enqueued_at, created_at)
+        SELECT gen_random_uuid(), e.id, e.user_id, :webhook_event_type, :webhook_body, 'pending', 0,
+               now(), now(), now()
+        FROM webhook_endpoints e
+        WHERE e.user_id = :user_id AND e.enabled
+          AND e.events && ARRAY[:webhook_event_type, :webhook_any_event]::varchar[]
+        RETURNING id
+    )""",
+    "ARRAY(SELECT id FROM webhook_deliveries_added) AS webhook_delivery_ids",
 )
 
 _SUBSCRIBED = text(
@@ -72,21 +80,38 @@ def body(event_type: str, data: dict, at: datetime | None = None) -> str:
     return json.dumps(document, separators=(",", ":"), default=str)
 
 
+def part(user_id: uuid.UUID, event_type: str, data: dict, *, hand_off: bool = True) -> Part:
+    """The deliveries of an event for each of the user's endpoints that wants it, as a part of
+    the statement that records the event (not committed). Once run, their hand-off is staged:
+    sent once the transaction commits, dropped with the rows if it rolls back (not with
+    `hand_off=False`). The part answers with their ids."""
+    params = {
+        "user_id": user_id,
+        "webhook_event_type": event_type,
+        "webhook_body": body(event_type, data),
+        "webhook_any_event": ANY_EVENT,
+    }
+
+    def receive(row) -> list[uuid.UUID]:
+        delivery_ids = list(row.webhook_delivery_ids)
+        if hand_off:
+            send_after_commit(delivery_ids)
+        return delivery_ids
+
+    return Part(_DELIVERIES, params, receive)
+
+
 def record(user_id: uuid.UUID, event_type: str, data: dict) -> list[uuid.UUID]:
     """Add a delivery for each of the user's endpoints that wants this event to the current
     transaction (not committed), without handing them over; returns their ids."""
-    params = {"user_id": user_id, "event_type": event_type, "body": body(event_type, data), "any": ANY_EVENT}
-    # No autoflush: the rows do not depend on the caller's pending objects, and flushing them
-    # here would move the caller's integrity errors away from its own commit.
-    with db.session.no_autoflush:
-        return list(db.session.scalars(_STAGE, params))
+    [delivery_ids] = one_statement.run(part(user_id, event_type, data, hand_off=False))
+    return delivery_ids
 
 
 def stage(user_id: uuid.UUID, event_type: str, data: dict) -> list[uuid.UUID]:
-    """`record` the deliveries of an event in the current transaction and stage their hand-off:
-    sent once it commits, dropped with the rows if it rolls back. Returns their ids."""
-    delivery_ids = record(user_id, event_type, data)
-    send_after_commit(delivery_ids)
+    """Record the deliveries of an event in the current transaction and stage their hand-off:
+    `part`, alone in its statement. Returns their ids."""
+    [delivery_ids] = one_statement.run(part(user_id, event_type, data))
     return delivery_ids
 
 
@@ -94,7 +119,7 @@ def stage_many(user_id: uuid.UUID, event_type: str, events: Callable[[], Iterabl
     """`stage` for many events of one type and user: one INSERT whatever their number, after one
     look whether any endpoint of the user wants the event at all. `events()` gives their data."""
     params = {"user_id": user_id, "event_type": event_type, "any": ANY_EVENT}
-    with db.session.no_autoflush:  # as in `record`
+    with db.session.no_autoflush:  # as in `app.platform.one_statement.run`
         # The data and bodies of a thousand events cost more than this look: built only when wanted.
         if not db.session.scalar(_SUBSCRIBED, params):
             return []

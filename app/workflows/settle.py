@@ -14,6 +14,7 @@ from app.extensions import db
 from app.jobs.state import JobStatus
 from app.models import Job
 from app.notifications import service as notifications
+from app.platform import one_statement
 from app.webhooks import outbox
 from app.workflows.models import Workflow
 from app.workflows.status import FINAL_WORKFLOW_STATUSES, aggregate_status
@@ -74,6 +75,9 @@ def _stage_announcement(workflow: Workflow, status: str, counts: dict) -> notifi
         "url": f"{current_app.config['PUBLIC_URL']}/workflows/{workflow.id}",
         **counts,
     }
-    # Webhooks hear of it in the same transaction (`workflow.completed` / `workflow.failed`).
-    outbox.stage(workflow.user_id, f"workflow.{status}", {"workflow": data})
-    return notifications.stage(workflow.user_id, ANNOUNCED[status], title, message, data)
+    # Webhooks hear of it in the same transaction and statement (`workflow.completed` / `.failed`).
+    _, staged = one_statement.run(
+        outbox.part(workflow.user_id, f"workflow.{status}", {"workflow": data}),
+        notifications.part(workflow.user_id, ANNOUNCED[status], title, message, data),
+    )
+    return staged

@@ -6,11 +6,13 @@ tests/workers/test_email_digests.py."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from app.extensions import db
 from app.models import EmailDelivery, EmailDigest
@@ -171,3 +173,35 @@ def test_email_turned_off_during_the_window_sends_no_digest(app, client, user, t
     end_windows(user)
     assert email_digest.send_due_digests() == 0
     assert [row.status for row in deliveries(user)] == ["pending", "disabled"]
+
+
+def test_two_first_emails_at_once_open_one_window_and_the_later_joins_it(app, user, tasks):
+    """Two job emails finishing together, neither seeing an open window: only one may open it
+    (an advisory lock per user), and the other, waiting for that lock, joins the window once
+    the first commits: one email goes now, the other waits for the digest."""
+    user_id = uuid.UUID(user["id"])
+    first = notifications.stage(user_id, "job_completed", "Test probe completed", "first", {"jobId": "first"})
+    assert first is not None and first.email_now  # its transaction stays open: the window is not visible yet
+
+    def second() -> None:
+        with app.app_context():
+            notifications.send(user_id, "job_completed", "Test probe completed", "second", {"jobId": "second"})
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    deadline = time.monotonic() + 10
+    with db.engine.connect() as watcher:  # the second waits for the first's lock before it commits
+        waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        while not watcher.execute(text(waiting)).scalar() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    db.session.commit()
+    thread.join(10)
+    assert not thread.is_alive()
+
+    rows = deliveries(user)
+    [window] = db.session.scalars(select(EmailDigest.id).where(EmailDigest.user_id == user_id)).all()
+    assert [(row.message, row.status, row.digest_id) for row in rows] == [
+        ("first", "pending", None),
+        ("second", "digest", window),
+    ]
+    assert [args[0] for args in tasks.emails] == [str(rows[0].id)]  # only the first was handed over

@@ -1,0 +1,81 @@
+"""The writes several domains make for one event, sent as one statement.
+
+A job's transition is announced by a notification (notifications), webhook deliveries (webhooks)
+and, on creation, an audit entry: each is a data-modifying CTE of its own domain. Sent apart,
+each costs a round trip and a statement's execution on every transition of every job; composed,
+they are one `WITH a AS (INSERT ...), b AS (INSERT ...) SELECT <a's columns>, <b's columns>`.
+
+Each domain describes its part as a `Fragment` (built once per process) and answers, per event,
+with a `Part`: the fragment, its bind parameters and what to do with the statement's one row.
+
+    run(notifications.part(...), outbox.part(...))   # one round trip; each part gets the row
+
+A part's CTE and column names are its own (prefixed by its domain), so any set of distinct
+fragments composes. Parameters of the same name must agree: `:user_id` is the event's user for
+every part.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, TextClause, bindparam, text
+from sqlalchemy.types import TypeEngine
+
+from app.extensions import db
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A domain's CTEs (`name AS (...)`, comma-separated) and the columns they add to the
+    statement's one row (`expression AS name`, comma-separated); `types` names the bind
+    parameters that need a type of their own (JSONB, an interval)."""
+
+    ctes: str
+    columns: str
+    types: tuple[tuple[str, TypeEngine], ...] = ()
+
+
+@dataclass
+class Part:
+    """One event's part: its fragment, its parameters, and `receive(row)`, called with the
+    statement's row once it ran (its return value is `run`'s answer for this part)."""
+
+    fragment: Fragment
+    params: dict[str, Any]
+    receive: Callable[[Row], Any]
+
+
+def run(*parts: Part | None) -> list:
+    """Execute the parts as one statement in the current transaction (not committed); returns
+    what each part's `receive` answered, in order (None for a None part). No part, no statement."""
+    present = [part for part in parts if part is not None]
+    if not present:
+        return [None] * len(parts)
+    params: dict[str, Any] = {}
+    for part in present:
+        for name, value in part.params.items():
+            if name in params and params[name] != value:
+                raise ValueError(f"parts disagree on the parameter {name!r}")
+            params[name] = value
+    statement = _compose(tuple(part.fragment for part in present))
+    # No autoflush: these rows depend on none of the caller's pending objects, and flushing them
+    # here would move the caller's integrity errors away from its own commit.
+    with db.session.no_autoflush:
+        row = db.session.execute(statement, params).one()
+    answers = iter([part.receive(row) for part in present])
+    return [None if part is None else next(answers) for part in parts]
+
+
+@functools.lru_cache(maxsize=256)
+def _compose(fragments: tuple[Fragment, ...]) -> TextClause:
+    if len(set(fragments)) != len(fragments):
+        raise ValueError("a fragment can be part of a statement only once")
+    ctes = ",\n".join(fragment.ctes for fragment in fragments)
+    columns = ",\n".join(fragment.columns for fragment in fragments)
+    types = {name: type_ for fragment in fragments for name, type_ in fragment.types}
+    statement = text(f"WITH {ctes}\nSELECT {columns}")
+    return statement.bindparams(*(bindparam(name, type_=type_) for name, type_ in types.items()))
