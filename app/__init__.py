@@ -28,6 +28,7 @@ from app.platform import metrics
 from app.platform.celery_app import init_celery
 from app.platform.db_pool import ping_stale_connections
 from app.platform.logging_setup import configure_logging
+from app.platform.prepared import use_prepared_statements
 from app.sockets import init_socketio
 from app.web import register_web
 from app.workflows import hooks as workflow_hooks
@@ -70,6 +71,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             ping_stale_connections(engine)
+            if app.config["DATABASE_PREPARED_STATEMENTS"]:
+                use_prepared_statements(engine)
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     jwt.init_app(app)
     api.init_app(app)

@@ -201,6 +201,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Connections each process keeps to PostgreSQL, and how many more it may open under load.
         "DATABASE_POOL_SIZE": lambda: _int("DATABASE_POOL_SIZE", 5, minimum=1),
         "DATABASE_MAX_OVERFLOW": lambda: _int("DATABASE_MAX_OVERFLOW", 10),
+        # Off behind a pooler in transaction mode (app/platform/prepared.py).
+        "DATABASE_PREPARED_STATEMENTS": lambda: _bool("DATABASE_PREPARED_STATEMENTS", True),
         "ENABLE_TEST_JOB_TYPES": lambda: _bool("ENABLE_TEST_JOB_TYPES", False),
         # Webhooks (app/webhooks/).
         "WEBHOOK_ALLOWED_HOSTS": lambda: _allowed_hosts("WEBHOOK_ALLOWED_HOSTS") or [],

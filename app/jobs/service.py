@@ -89,7 +89,8 @@ def _insert_job(values: dict) -> Row:
 def _insert_statement(columns: tuple[str, ...]):
     """The INSERT ... RETURNING of a job setting these columns, built once per process."""
     table = Job.__table__
-    return insert(table).values({name: bindparam(name) for name in columns}).returning(*table.c)
+    statement = insert(table).values({name: bindparam(name) for name in columns}).returning(*table.c)
+    return statement.execution_options(prepared=True)  # planned once per connection (app.platform.prepared)
 
 
 def new_job_row(user_id: uuid.UUID, req: JobRequest) -> Job:

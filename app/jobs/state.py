@@ -82,7 +82,8 @@ def _prepare(name: str, kind: EventKind, guard, values: dict, as_rows: bool) -> 
     statement = _prepared.get(shape)
     if statement is None:
         changes = update(Job.__table__) if as_rows else update(Job)
-        statement = _prepared[shape] = _with_history(changes.where(guard()).values(_set(values)), kind, as_rows)
+        statement = _with_history(changes.where(guard()).values(_set(values)), kind, as_rows)
+        statement = _prepared[shape] = statement.execution_options(prepared=True)  # app.platform.prepared
     bound = {f"set_{column}": value for column, value in values.items() if not isinstance(value, ClauseElement)}
     return statement, bound
 

@@ -77,5 +77,5 @@ def _compose(fragments: tuple[Fragment, ...]) -> TextClause:
     ctes = ",\n".join(fragment.ctes for fragment in fragments)
     columns = ",\n".join(fragment.columns for fragment in fragments)
     types = {name: type_ for fragment in fragments for name, type_ in fragment.types}
-    statement = text(f"WITH {ctes}\nSELECT {columns}")
+    statement = text(f"WITH {ctes}\nSELECT {columns}").execution_options(prepared=True)  # app.platform.prepared
     return statement.bindparams(*(bindparam(name, type_=type_) for name, type_ in types.items()))

@@ -83,14 +83,7 @@ def send(writes: list[Write]) -> bool:
 
 def _send_to(url: str, writes: list[Write]) -> bool:
     try:
-        connection = client(url)
-        if len(writes) == 1:
-            getattr(connection, writes[0].command)(writes[0].key, writes[0].value)
-        else:
-            with connection.pipeline(transaction=False) as pipe:
-                for write in writes:
-                    getattr(pipe, write.command)(write.key, write.value)
-                pipe.execute()
+        round_trip(client(url), [(write.command.upper(), write.key, write.value) for write in writes])
     except Exception as exc:
         _lost(writes, exc)
         return False
@@ -98,6 +91,28 @@ def _send_to(url: str, writes: list[Write]) -> bool:
         if write.on_sent is not None:
             write.on_sent()
     return True
+
+
+def round_trip(connection_of: redis.Redis, commands: list[tuple]) -> list:
+    """Send `commands` in one write on one pooled connection and read their replies, in order:
+    what a non-transactional pipeline does, without redis-py's per-pipeline bookkeeping (command
+    stack, observability hooks, callbacks per reply), which cost more than the round trip
+    itself on every commit. A connection error is retried as the client retries its commands;
+    anything else leaves the connection closed, so no reply of this batch is read by the next."""
+    pool = connection_of.connection_pool
+    connection = pool.get_connection()
+
+    def send_and_read() -> list:
+        connection.send_packed_command(connection.pack_commands(commands))
+        return [connection.read_response() for _ in commands]
+
+    try:
+        return connection.retry.call_with_retry(send_and_read, lambda _error: connection.disconnect())
+    except BaseException:
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
 
 
 @contextmanager

@@ -29,7 +29,11 @@ def get_user(user_id: uuid.UUID) -> User | None:
 
 
 # The caller of an authenticated request: every column but the password hash.
-_CALLER = select(User.id, User.email, User.name, User.role, User.created_at).where(User.id == bindparam("user_id"))
+_CALLER = (
+    select(User.id, User.email, User.name, User.role, User.created_at)
+    .where(User.id == bindparam("user_id"))
+    .execution_options(prepared=True)  # app.platform.prepared
+)
 
 
 def get_caller(user_id: uuid.UUID) -> Row | None:

@@ -29,9 +29,11 @@ from app.models import Job
 
 MAX_DEPENDENCIES = 50
 DEPENDENCY_ERROR_KIND = "dependency"
+# Every column of a job, named: a prepared statement's result must not change with the table's.
+_JOB_COLUMNS = ", ".join(f"jobs.{column.name}" for column in Job.__table__.c)
 
 _RELEASE = text(
-    """
+    f"""
     WITH targets AS (
         SELECT id FROM jobs
         WHERE depends_on @> ARRAY[CAST(:job_id AS uuid)] AND status = 'queued'
@@ -39,14 +41,14 @@ _RELEASE = text(
         ORDER BY id FOR UPDATE
     )
     UPDATE jobs SET
-        blocked_by = NULLIF(array_remove(jobs.blocked_by, CAST(:job_id AS uuid)), '{}'),
+        blocked_by = NULLIF(array_remove(jobs.blocked_by, CAST(:job_id AS uuid)), '{{}}'),
         enqueued_at = CASE
             WHEN cardinality(array_remove(jobs.blocked_by, CAST(:job_id AS uuid))) = 0
              AND (jobs.next_attempt_at IS NULL OR jobs.next_attempt_at <= now()) THEN now()
         END
     FROM targets
     WHERE jobs.id = targets.id AND jobs.status = 'queued' AND jobs.blocked_by @> ARRAY[CAST(:job_id AS uuid)]
-    RETURNING jobs.*
+    RETURNING {_JOB_COLUMNS}
     """
 )
 
@@ -143,7 +145,7 @@ def unfinished_or_conflict(ids: Sequence[uuid.UUID], found: dict) -> list[uuid.U
 
 # Rows, not Jobs: every completion runs it, nearly always changing nothing, and its callers only
 # read what it returns (loading entities would cost more than the statement).
-_RELEASE_ROWS = _RELEASE.columns(*Job.__table__.c)
+_RELEASE_ROWS = _RELEASE.columns(*Job.__table__.c).execution_options(prepared=True)  # app.platform.prepared
 
 
 def release_dependents(job_id: uuid.UUID) -> list:

@@ -67,3 +67,10 @@ def test_the_database_pool_is_five_plus_ten_unless_configured(environment):
     environment.setenv("DATABASE_POOL_SIZE", "0")
     with pytest.raises(ConfigError, match="DATABASE_POOL_SIZE"):
         load_config()
+
+
+def test_prepared_statements_are_on_unless_turned_off(environment):
+    environment.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    assert load_config()["DATABASE_PREPARED_STATEMENTS"] is True
+    environment.setenv("DATABASE_PREPARED_STATEMENTS", "false")
+    assert load_config()["DATABASE_PREPARED_STATEMENTS"] is False
