@@ -102,13 +102,13 @@ def _announce(
     final: bool = False,
     notice: Part | None = None,
     webhook: str | None = None,
-    also: Part | None = None,
+    also: tuple[Part, ...] = (),
 ) -> Announcement:
-    """Stage the announcement of a transition in the open transaction: its notice (a
-    notification), its `webhook` event's deliveries and the caller's other part (`also`, an
-    audit entry) recorded in one statement, and what they push staged for after the commit (the
-    notification's event, then the job's)."""
-    one_statement.run(notice, _webhooks(job, webhook) if webhook is not None else None, also)
+    """Stage the announcement of a transition in the open transaction: the caller's parts
+    (`also`: a new job's INSERT, its audit entry), its notice (a notification) and its
+    `webhook` event's deliveries recorded in one statement, and what they push staged for after
+    the commit (the notification's event, then the job's)."""
+    one_statement.run(*also, notice, _webhooks(job, webhook) if webhook is not None else None)
     duration = None
     if final and job.started_at and job.completed_at:
         duration = (job.completed_at - job.started_at).total_seconds()
@@ -133,11 +133,11 @@ def _webhooks(job: Job, event_type: str) -> Part:
     return webhook_outbox.part(job.user_id, event_type, {"job": serialize_job(job)})
 
 
-def stage_created(job: Job, also: Part | None = None) -> Announcement:
+def stage_created(job: Job, *also: Part) -> Announcement:
     """A new job (an API request, a schedule's tick, a workflow): its notification, webhook event
-    and metric, in one statement with the caller's `also` (its audit entry). No socket event: no
-    one can be subscribed to a job before the request that creates it has answered with its id
-    (and `subscribe:job` answers with the job's state anyway)."""
+    and metric, in one statement with the caller's parts (the job's INSERT, its audit entry). No
+    socket event: no one can be subscribed to a job before the request that creates it has
+    answered with its id (and `subscribe:job` answers with the job's state anyway)."""
     notice = _notice(job, "job_queued", "queued", f"{_label(job)} job has been queued")
     return _announce(job, [], counter="jobs_created_total", notice=notice, webhook="job.queued", also=also)
 

@@ -7,13 +7,14 @@ a job the broker never received is still `queued` in Postgres and the sweep send
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import uuid
+from collections import namedtuple
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound
@@ -25,6 +26,7 @@ from app.jobs.options import JobRequest, validate_job_request
 from app.jobs.state import JobStatus
 from app.models import IdempotencyKey, Job
 from app.platform import audit
+from app.platform.one_statement import Fragment, Part
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -43,7 +45,7 @@ def create_job(
     *,
     schedule_id: uuid.UUID | None = None,
     scheduled_for: datetime | None = None,
-) -> tuple[Job | Row, bool]:
+) -> tuple[Job | Row | NewJob, bool]:
     """Create a job for the caller; returns (job, created): the new job's row, or the existing
     job that answers a repeat (both read alike).
 
@@ -60,13 +62,14 @@ def create_job(
         if existing is not None:
             return existing, False
     values = new_job_values(user_id, req) | {"schedule_id": schedule_id, "scheduled_for": scheduled_for}
+    job = new_job(values)
     try:
-        job = _insert_job(values)
+        details = {"type": job.type, **({"scheduleId": str(schedule_id)} if schedule_id else {})}
+        # One statement: the job, its audit entry, its notification and its webhook deliveries.
+        events.stage_created(job, _insertion(job), audit.part(user_id, "job.created", "job", job.id, details))
         if idempotency_key:
             key_row = IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=fingerprint, job_id=job.id)
             db.session.add(key_row)
-        details = {"type": job.type, **({"scheduleId": str(schedule_id)} if schedule_id else {})}
-        events.stage_created(job, also=audit.part(user_id, "job.created", "job", job.id, details))
         queue.enqueue_after_commit(job)
         db.session.commit()
     except IntegrityError:
@@ -79,18 +82,41 @@ def create_job(
     return job, True
 
 
-def _insert_job(values: dict) -> Row:
-    """INSERT the job now (its row back, read like a Job): a prebuilt statement costs a fraction
-    of the session's flush of a new object, on every job's creation."""
-    return db.session.execute(_insert_statement(tuple(values)), values).one()
+# A new job as its creator, its announcements and its answer read it: every column, known before
+# the INSERT (the service sets each one, `created_at` included), so nothing is read back.
+NewJob = namedtuple("NewJob", [column.name for column in Job.__table__.c])
+_UNSET = {
+    column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
+    for column in Job.__table__.c
+}
 
 
-@functools.cache
-def _insert_statement(columns: tuple[str, ...]):
-    """The INSERT ... RETURNING of a job setting these columns, built once per process."""
-    table = Job.__table__
-    statement = insert(table).values({name: bindparam(name) for name in columns}).returning(*table.c)
-    return statement.execution_options(prepared=True)  # planned once per connection (app.platform.prepared)
+def new_job(values: dict) -> NewJob:
+    """The new job's row from the values the service sets (the columns' defaults for the rest)."""
+    return NewJob(**(_UNSET | values))
+
+
+def _column_type(column) -> str:
+    return column.type.compile(dialect=postgresql.dialect())
+
+
+# The INSERT of a new job, as a part of the statement that records its creation
+# (`app.platform.one_statement`): each value cast to its column's type, as a prepared statement
+# needs to know them.
+_INSERTION = Fragment(
+    "job_inserted AS (INSERT INTO jobs ({columns}) VALUES ({values}) RETURNING id)".format(
+        columns=", ".join(column.name for column in Job.__table__.c),
+        values=", ".join(f"CAST(:job_{column.name} AS {_column_type(column)})" for column in Job.__table__.c),
+    ),
+    "(SELECT id FROM job_inserted) AS job_inserted_id",
+    tuple((f"job_{column.name}", column.type) for column in Job.__table__.c),
+)
+
+
+def _insertion(job: NewJob) -> Part:
+    return Part(
+        _INSERTION, {f"job_{name}": value for name, value in job._asdict().items()}, lambda row: row.job_inserted_id
+    )
 
 
 def new_job_row(user_id: uuid.UUID, req: JobRequest) -> Job:
