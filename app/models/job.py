@@ -7,7 +7,7 @@ retry, recover or dead-letter a job lives in this row.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, false, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
@@ -88,6 +88,9 @@ class Job(db.Model):
     # completed yet (null once none is left: only then may it go to the broker), its workflow.
     depends_on: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
     blocked_by: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    # Whether a job may depend on this one (set with its first dependent, never cleared): only then
+    # does its completion release dependents.
+    has_dependents: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     workflow_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("workflows.id", ondelete="SET NULL")
     )

@@ -114,33 +114,49 @@ _REVIVE = text(
 )
 
 
-def lock_dependencies(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
-    """{id: (owner, status)} of these jobs, share-locked until the commit: a dependency that is
-    completing right now is seen completed, or completes after this transaction and then sees
-    (and releases) the job that waits for it."""
-    wanted = sorted(set(ids))
-    rows = db.session.execute(
-        select(Job.id, Job.user_id, Job.status).where(Job.id.in_(wanted)).order_by(Job.id).with_for_update(read=True)
-    ).all()
-    return {row.id: (row.user_id, row.status) for row in rows}
+# The caller's dependencies, row-locked in id order (the lock order) and marked as depended on.
+# The statuses come from the locking scan itself: a dependency that completed while this waited
+# for its lock is seen completed, and one that completes after this commits finds the mark and
+# releases the job that waits for it.
+_LOCK_DEPENDENCIES = text(
+    """
+    WITH locked AS (
+        SELECT id, status, has_dependents FROM jobs
+        WHERE id = ANY(CAST(:ids AS uuid[])) AND user_id = :user_id
+        ORDER BY id FOR UPDATE
+    ), marked AS (
+        UPDATE jobs SET has_dependents = true
+        FROM locked WHERE jobs.id = locked.id AND NOT locked.has_dependents
+    )
+    SELECT id, status FROM locked
+    """
+)
+
+
+def lock_dependencies(user_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """{id: status} of these jobs of the user (another's are not found), locked until the commit
+    and marked as having dependents: a dependency that is completing right now is seen
+    completed, or completes after this transaction and then releases the job that waits for it."""
+    params = {"ids": [str(job_id) for job_id in sorted(set(ids))], "user_id": user_id}
+    return {row.id: row.status for row in db.session.execute(_LOCK_DEPENDENCIES, params)}
 
 
 def check_dependencies(user_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     """The caller's dependencies not completed yet (the new job's `blocked_by`). 404 for an
     unknown or foreign one, 409 `dependency_failed` for one that already failed or was cancelled."""
-    found = lock_dependencies(ids)
-    missing = [str(job_id) for job_id in ids if job_id not in found or found[job_id][0] != user_id]
+    found = lock_dependencies(user_id, ids)
+    missing = [str(job_id) for job_id in ids if job_id not in found]
     if missing:
         raise NotFound("Dependency not found", {"dependsOn": [f"Unknown job(s): {', '.join(missing)}."]})
     return unfinished_or_conflict(ids, found)
 
 
-def unfinished_or_conflict(ids: Sequence[uuid.UUID], found: dict) -> list[uuid.UUID]:
-    ended = [f"{job_id} is {found[job_id][1]}" for job_id in ids if found.get(job_id, (None, ""))[1] in RETRIABLE]
+def unfinished_or_conflict(ids: Sequence[uuid.UUID], found: dict[uuid.UUID, str]) -> list[uuid.UUID]:
+    ended = [f"{job_id} is {found[job_id]}" for job_id in ids if found.get(job_id) in RETRIABLE]
     if ended:
         raise Conflict("A dependency already failed or was cancelled", {"dependsOn": ended}, code="dependency_failed")
     unique = list(dict.fromkeys(ids))
-    return [job_id for job_id in unique if job_id in found and found[job_id][1] != JobStatus.COMPLETED]
+    return [job_id for job_id in unique if job_id in found and found[job_id] != JobStatus.COMPLETED]
 
 
 # Rows, not Jobs: every completion runs it, nearly always changing nothing, and its callers only
@@ -149,9 +165,9 @@ _RELEASE_ROWS = _RELEASE.columns(*Job.__table__.c).execution_options(prepared=Tr
 
 
 def release_dependents(job_id: uuid.UUID) -> list:
-    """In the completing transaction: drop `job_id` from its dependents' `blocked_by`. Returns
-    the rows of those released and due (marked as sent, like a new job), to hand to the broker
-    after the commit."""
+    """In the completing transaction of a job that has dependents: drop `job_id` from their
+    `blocked_by`. Returns the rows of those released and due (marked as sent, like a new job),
+    to hand to the broker after the commit."""
     changed = db.session.execute(_RELEASE_ROWS, {"job_id": str(job_id)})
     return [job for job in changed if job.blocked_by is None and job.enqueued_at is not None]
 

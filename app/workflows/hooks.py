@@ -34,6 +34,8 @@ def on_completed(jobs: Sequence[Job]) -> None:
     """Release the dependents whose last dependency this was, in the completing transaction;
     they go to the broker after its commit. Settle the jobs' workflows."""
     for job in jobs:
+        if not job.has_dependents:  # most jobs: no job was ever created to wait for them
+            continue
         for released in dependencies.release_dependents(job.id):
             queue.enqueue_after_commit(released)
     settle_workflows(job.workflow_id for job in jobs)
@@ -63,7 +65,7 @@ def reblock(job: Job) -> None:
     """Recompute `blocked_by` of a job queued again; it is not sent while anything is left."""
     if not job.depends_on:
         return
-    found = dependencies.lock_dependencies(job.depends_on)
+    found = dependencies.lock_dependencies(job.user_id, job.depends_on)
     try:
         blocked_by = dependencies.unfinished_or_conflict(job.depends_on, found)
     except Conflict:

@@ -46,7 +46,11 @@ def create_workflow(user_id: uuid.UUID, name: str | None, specs: Sequence[dict])
     )
     db.session.add(workflow)
     db.session.flush()  # the jobs reference it
-    created = [_new_workflow_job(user_id, workflow.id, ids, spec, requests[spec["key"]]) for spec in specs]
+    depended_on = {key for spec in specs for key in spec["dependsOn"]}
+    created = [
+        _new_workflow_job(user_id, workflow.id, ids, spec, requests[spec["key"]], spec["key"] in depended_on)
+        for spec in specs
+    ]
     db.session.add_all(created)
     audit.record(user_id, "workflow.created", "workflow", workflow.id, {"jobs": len(created)})
     for job in created:
@@ -56,11 +60,11 @@ def create_workflow(user_id: uuid.UUID, name: str | None, specs: Sequence[dict])
     return workflow, created
 
 
-def _new_workflow_job(user_id, workflow_id, ids: dict, spec: dict, req: JobRequest) -> Job:
+def _new_workflow_job(user_id, workflow_id, ids: dict, spec: dict, req: JobRequest, depended_on: bool) -> Job:
     req.depends_on = [ids[key] for key in dict.fromkeys(spec["dependsOn"])]
     req.blocked_by = list(req.depends_on)  # all of them are new: none has completed
     job = jobs.new_job_row(user_id, req)
-    job.id, job.workflow_id = ids[spec["key"]], workflow_id
+    job.id, job.workflow_id, job.has_dependents = ids[spec["key"]], workflow_id, depended_on
     return job
 
 

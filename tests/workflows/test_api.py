@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Job
 from tests.support.api import create_job
 from tests.workflows.support import create_workflow, get_workflow, spec
 
@@ -139,3 +143,24 @@ def test_the_openapi_document_describes_workflows(client):
     assert {"post", "get"} <= set(spec_doc["paths"]["/api/workflows"])
     schema = spec_doc["components"]["schemas"]["Workflow"]
     assert schema["properties"]["status"]["enum"] == ["queued", "active", "completed", "failed", "cancelled"]
+
+
+def test_only_jobs_that_others_depend_on_release_dependents_when_they_complete(app, client, user):
+    """A completion releases dependents only for a job marked as having some: marked when a
+    job depending on it is created (alone or in a workflow), on no other job."""
+    headers = user["headers"]
+    depended = create_job(client, headers, options=LATER).get_json()["id"]
+    alone = create_job(client, headers, options=LATER).get_json()["id"]
+    waiting = create_job(client, headers, options={"dependsOn": [depended]}).get_json()["id"]
+    workflow = create_workflow(client, headers, [spec("root", options=LATER), spec("leaf", ["root"])])
+    keys = {job["key"]: job["id"] for job in workflow["jobs"]}
+    with app.app_context():
+        marked = dict(
+            db.session.execute(
+                select(Job.id, Job.has_dependents).where(
+                    Job.id.in_([uuid.UUID(i) for i in (depended, alone, waiting, keys["root"], keys["leaf"])])
+                )
+            ).all()
+        )
+        db.session.remove()
+    assert {str(job_id) for job_id, flag in marked.items() if flag} == {depended, keys["root"]}
