@@ -1,6 +1,5 @@
 """Extension objects, created unbound: `create_app()` binds them, nothing connects at import."""
 
-from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_socketio import SocketIO
@@ -9,6 +8,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.schemas.common import ApiErrorSchema
+from app.users.verified_tokens import RememberingJWTManager
 
 # Stable constraint names keep Alembic migrations reviewable and reversible.
 NAMING_CONVENTION = {
@@ -28,7 +28,7 @@ class Base(DeclarativeBase):
 # return the fresh row, and code that needs the database's view refreshes explicitly.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
-jwt = JWTManager()
+jwt = RememberingJWTManager()  # verifies each access token string once per process
 
 
 class ServiceApi(Api):
