@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from app import create_app
 from app.extensions import db
 from app.jobs.runner import run_job
 from app.jobs.service import create_job
+from app.models import Job
 
 ANSWER = text("SELECT CAST(:number AS int) + 1 AS answer, '100%' AS sign").execution_options(prepared=True)
 HELD = text("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'hot\\_%'")
@@ -31,8 +32,9 @@ def test_a_marked_statement_answers_as_text_does_and_is_prepared_once(ctx):
 
 def test_a_job_runs_on_prepared_statements(ctx, user):
     user_id = uuid.UUID(user["id"])
-    job, created = create_job(user_id, "noop", {})
+    job, created = create_job(user_id, "noop", {}, {"startAfter": 3600})  # no worker of the session hears of it
     assert created
+    db.session.execute(update(Job).where(Job.id == job.id).values(next_attempt_at=None))  # due, in this transaction
     assert run_job(str(job.id), "test-worker@localhost") == "completed"
     statements = " ".join(held_statements())
     assert "INSERT INTO jobs" in statements and "UPDATE jobs SET status" in statements
