@@ -62,10 +62,10 @@ def run(*parts: Part | None) -> list:
                 raise ValueError(f"parts disagree on the parameter {name!r}")
             params[name] = value
     statement = _compose(tuple(part.fragment for part in present))
-    # No autoflush: these rows depend on none of the caller's pending objects, and flushing them
-    # here would move the caller's integrity errors away from its own commit.
-    with db.session.no_autoflush:
-        row = db.session.execute(statement, params).one()
+    # On the session's connection, in its transaction, without the session's ORM execution step:
+    # no autoflush either, as these rows depend on none of the caller's pending objects (flushing
+    # them here would move the caller's integrity errors away from its own commit).
+    row = db.session.connection().execute(statement, params).one()
     answers = iter([part.receive(row) for part in present])
     return [None if part is None else next(answers) for part in parts]
 
