@@ -18,25 +18,27 @@ from app.webhooks import outbox, sweep
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.support import processes
 from tests.support.api import register
+from tests.support.private_stack import private_stack
 from tests.support.web import free_port
 from tests.webhooks.conftest import OVERRIDES, WEBHOOK_ENV, create_webhook, wait_for_delivery
 from tests.webhooks.receiver import Answer
 
 
 @pytest.fixture()
-def private_app(private_redis_url):
-    """An app on a Redis database no other worker of the session consumes."""
-    app = create_app({**OVERRIDES, "REDIS_URL": private_redis_url})
-    app.config["TESTING"] = True
-    return app
+def stack(database):
+    """A database and a Redis of the test's own: the session's beat, sweeping the session's
+    database, would otherwise hand the delivery whose lease expired to its own broker, where no
+    webhook worker of this test listens."""
+    with private_stack(database, "whkill", WEBHOOK_ENV, OVERRIDES) as stack:
+        yield stack
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-def test_a_worker_killed_mid_delivery_loses_nothing(private_app, private_redis_url, receiver):
-    env = {**WEBHOOK_ENV, "REDIS_URL": private_redis_url}
+def test_a_worker_killed_mid_delivery_loses_nothing(stack, receiver):
+    env = stack.env
     hook = receiver(Answer(delay=1.5))  # the first attempt is still waiting for its answer when the worker dies
-    client = private_app.test_client()
+    client = stack.client
     account = register(client)
     webhook = create_webhook(client, account["headers"], hook.url)
     victim = processes.start_worker(concurrency=1, name=f"whkill-{uuid.uuid4().hex[:6]}", queues="webhooks", env=env)
