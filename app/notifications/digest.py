@@ -21,7 +21,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from app.extensions import db
 from app.models import EmailDelivery, EmailDigest, NotificationPreference
@@ -54,12 +54,12 @@ def digests(notification_type: str) -> bool:
 # joins it (`digest_id`, status `digest`). The lock makes the sweep's close wait for this
 # transaction; a window that is due takes no new entries, so a steady stream of emails cannot
 # hold its close off.
-JOINABLE_WINDOW_CTE = """notification_joinable AS (
+_JOINABLE_WINDOW_SQL = """
         SELECT id FROM email_digests
         WHERE user_id = :user_id AND status = 'open' AND due_at > clock_timestamp()
         ORDER BY due_at DESC LIMIT 1
-        FOR SHARE
-    )"""
+        FOR SHARE"""
+JOINABLE_WINDOW_CTE = f"notification_joinable AS ({_JOINABLE_WINDOW_SQL}\n    )"
 
 
 def goes_first(user_id: uuid.UUID, delivery_id: uuid.UUID) -> bool:
@@ -89,18 +89,8 @@ def goes_first(user_id: uuid.UUID, delivery_id: uuid.UUID) -> bool:
     return True
 
 
-# `JOINABLE_WINDOW_CTE` again, once its first email holds the lock that opens a window.
-_JOINABLE_WINDOW = (
-    select(EmailDigest.id)
-    .where(
-        EmailDigest.user_id == bindparam("user_id"),
-        EmailDigest.status == "open",
-        EmailDigest.due_at > func.clock_timestamp(),
-    )
-    .order_by(EmailDigest.due_at.desc())
-    .limit(1)
-    .with_for_update(read=True)
-)
+# The same lookup alone, once a first email holds the lock that opens a window.
+_JOINABLE_WINDOW = text(_JOINABLE_WINDOW_SQL)
 
 
 def _joinable_window(user_id: uuid.UUID) -> uuid.UUID | None:
