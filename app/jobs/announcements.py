@@ -103,18 +103,20 @@ def _announce(
     notice: Part | None = None,
     webhook: str | None = None,
     also: tuple[Part, ...] = (),
-) -> Announcement:
+) -> list:
     """Stage the announcement of a transition in the open transaction: the caller's parts
-    (`also`: a new job's INSERT, its audit entry), its notice (a notification) and its
-    `webhook` event's deliveries recorded in one statement, and what they push staged for after
-    the commit (the notification's event, then the job's)."""
-    one_statement.run(*also, notice, _webhooks(job, webhook) if webhook is not None else None)
+    (`also`: a new job's INSERT and its audit entry, or the transition itself), its notice (a
+    notification) and its `webhook` event's deliveries recorded in one statement, and what they
+    push staged for after the commit (the notification's event, then the job's). Returns what
+    the caller's parts answered."""
+    answers = one_statement.run(*also, notice, _webhooks(job, webhook) if webhook is not None else None)
     duration = None
     if final and job.started_at and job.completed_at:
-        duration = (job.completed_at - job.started_at).total_seconds()
+        # Never negative: a completion's time is the worker's clock, its start the database's.
+        duration = max(0.0, (job.completed_at - job.started_at).total_seconds())
     announcement = Announcement(str(job.id), job.type, socket_events, counter, final, duration)
     on_commit(announcement.push)
-    return announcement
+    return answers[: len(also)]
 
 
 def _status(job: Job) -> tuple[str, dict]:
@@ -133,7 +135,7 @@ def _webhooks(job: Job, event_type: str) -> Part:
     return webhook_outbox.part(job.user_id, event_type, {"job": serialize_job(job)})
 
 
-def stage_created(job: Job, *also: Part) -> Announcement:
+def stage_created(job: Job, *also: Part) -> list:
     """A new job (an API request, a schedule's tick, a workflow): its notification, webhook event
     and metric, in one statement with the caller's parts (the job's INSERT, its audit entry). No
     socket event: no one can be subscribed to a job before the request that creates it has
@@ -142,40 +144,42 @@ def stage_created(job: Job, *also: Part) -> Announcement:
     return _announce(job, [], counter="jobs_created_total", notice=notice, webhook="job.queued", also=also)
 
 
-def stage_queued(job: Job) -> Announcement:
+def stage_queued(job: Job) -> list:
     """A job queued again (retried, or revived with its dependency): its subscribers hear it too."""
     notice = _notice(job, "job_queued", "queued", f"{_label(job)} job has been queued")
     events = [("job:status", {"jobId": str(job.id), "status": JobStatus.QUEUED, "progress": None})]
     return _announce(job, events, counter="jobs_created_total", notice=notice, webhook="job.queued")
 
 
-def stage_started(job: Job) -> Announcement:
+def stage_started(job: Job) -> list:
     if job.attempts != 1:  # a retried attempt does not announce itself again
         return _announce(job, [_status(job)])
     notice = _notice(job, "job_started", "started", f"{_label(job)} job has started")
     return _announce(job, [_status(job)], notice=notice, webhook="job.started")
 
 
-def stage_retrying(job: Job) -> Announcement:
+def stage_retrying(job: Job) -> list:
     return _announce(job, [_status(job)])
 
 
-def stage_completed(job: Job) -> Announcement:
+def stage_completed(job: Job, *also: Part) -> list:
+    """The completion's notification, webhook event and socket events, in one statement with the
+    caller's parts (the completion itself: `app.jobs.state.complete`); what those answered."""
     describe = get_job_type(job.type).describe_result
     message = describe(job.result or {}) if describe else f"{_label(job)} completed successfully"
     extra = {"tablesCount": job.result["totalTables"]} if job.result and "totalTables" in job.result else {}
     notice = _notice(job, "job_completed", "completed", message, **extra)
     events = [_status(job), ("job:completed", {"jobId": str(job.id), "result": job.result})]
-    return _announce(job, events, "jobs_completed_total", final=True, notice=notice, webhook="job.completed")
+    return _announce(job, events, "jobs_completed_total", final=True, notice=notice, webhook="job.completed", also=also)
 
 
-def stage_failed(job: Job) -> Announcement:
+def stage_failed(job: Job) -> list:
     notice = _notice(job, "job_failed", "failed", f"{_label(job)} failed: {job.error}", error=job.error)
     events = [_status(job), ("job:failed", {"jobId": str(job.id), "error": job.error})]
     return _announce(job, events, "jobs_failed_total", final=True, notice=notice, webhook="job.failed")
 
 
-def stage_cancelled(job: Job) -> Announcement:
+def stage_cancelled(job: Job) -> list:
     notice = _notice(job, "job_cancelled", "cancelled", f"{_label(job)} job was cancelled")
     return _announce(job, [_status(job)], final=True, notice=notice, webhook="job.cancelled")
 

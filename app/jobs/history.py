@@ -29,9 +29,15 @@ def recording(changed, kind: EventKind):
     """The INSERT of the event of every job row in `changed` (the RETURNING of a transition's
     UPDATE, as a CTE): a data-modifying CTE of the same statement, so the transition and its
     event are one round trip and cannot be apart."""
+    return insertion(changed, kind).cte(f"recorded_{kind}")
+
+
+def insertion(changed, kind: EventKind):
+    """`recording`'s INSERT, from any selectable of the changed jobs' id, attempts, progress and
+    error."""
     error = changed.c.error if kind in ERROR_KINDS else null()
     rows = select(changed.c.id, literal(str(kind)), changed.c.attempts, changed.c.progress, error)
-    return insert(_EVENTS).from_select(_COLUMNS, rows).cte(f"recorded_{kind}")
+    return insert(_EVENTS).from_select(_COLUMNS, rows)
 
 
 def stage_progress(job_id: uuid.UUID, attempt: int, progress: dict) -> None:

@@ -91,12 +91,13 @@ def run_job(job_id: str, worker: str) -> str:
         return _record_failure(job, ctx, exc)
     finally:
         watched.finish()
-    done = state.complete(job.id, ctx.attempt, result or {}, _final_progress(ctx))
+    # The completion and its announcement are one statement (the completed row is known already).
+    done = state.complete(job, ctx.attempt, result or {}, _final_progress(ctx), announce=events.stage_completed)
     if done is None:
         db.session.rollback()  # not the current attempt any more: nothing it did may commit
         return "superseded"
     # The handler's own pending writes commit with the completion: exactly-once in effect.
-    _commit_and_announce(events.stage_completed, done)
+    db.session.commit()
     return "completed"
 
 

@@ -16,11 +16,26 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import namedtuple
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ClauseElement, ColumnElement, Row, Select, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -28,6 +43,8 @@ from app.jobs import history
 from app.jobs.lifecycle import Seam, notify
 from app.models import DeadLetter, Job
 from app.models.job_event import EventKind
+from app.platform import one_statement
+from app.platform.one_statement import Part
 
 MAX_BACKOFF_SECONDS = 3600
 LOST_WORKER_ERROR = "The worker running this job stopped responding"
@@ -52,6 +69,10 @@ RETRIABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 _JOB_COLUMNS = tuple(Job.__table__.c)
 _prepared: dict[tuple, Select] = {}  # the statement of each transition, built once per process
+
+# A job's row known without reading it back: a new job (every column is set before its INSERT) or
+# a completed one (the claim returned the rest). Read like a Job, and like the rows of the lists.
+JobRow = namedtuple("JobRow", [job_column.name for job_column in _JOB_COLUMNS])
 
 
 def transition(name: str, kind: EventKind, guard: Callable[[], ColumnElement], values: dict, **params) -> list[Job]:
@@ -102,6 +123,34 @@ def _with_history(statement, kind: EventKind, as_rows: bool) -> Select:
     return returned.add_cte(history.recording(changed, kind))
 
 
+def transition_part(name: str, kind: EventKind, guard: Callable[[], ColumnElement], values: dict, **params) -> Part:
+    """`transition` as a part of a statement that records the transition's announcement with it
+    (`app.platform.one_statement`): for a transition whose resulting row is known before it runs,
+    so that its notification and webhook deliveries need not wait for it. The part answers True
+    when the guard matched; when it did not, the caller rolls back (the announcement's rows go
+    with it). Built once per `name` and shape of `values`, as `transition` is."""
+    fragment, literals = _as_fragment(name, kind, guard, values)
+    bound = {f"transition_set_{key}": value for key, value in values.items() if not isinstance(value, ClauseElement)}
+    parameters = {**literals, **bound, **{f"transition_{key}": value for key, value in params.items()}}
+    return Part(fragment, parameters, lambda row: bool(row.transition_matched))
+
+
+_fragments: dict[tuple, tuple] = {}  # transition_part's fragment of each shape, built once per process
+_CHANGED = table("transition_changed", *(column(name) for name in ("id", "attempts", "progress", "error")))
+
+
+def _as_fragment(name: str, kind: EventKind, guard, values: dict) -> tuple:
+    shape = (name, kind, tuple((key, isinstance(value, ClauseElement)) for key, value in values.items()))
+    built = _fragments.get(shape)
+    if built is None:
+        changes = update(Job.__table__).where(guard()).values(_set(values))
+        changes = changes.returning(Job.id, Job.attempts, Job.progress, Job.error)
+        ctes = [("transition_changed", changes), ("transition_recorded", history.insertion(_CHANGED, kind))]
+        columns = "EXISTS (SELECT 1 FROM transition_changed) AS transition_matched"
+        built = _fragments[shape] = one_statement.core_fragment("transition_", ctes, columns)
+    return built
+
+
 def transition_one(name: str, kind: EventKind, guard, values: dict, **params) -> Job | None:
     """`transition` of one job's row: the job, or None when the guard did not match."""
     changed = transition(name, kind, guard, values, **params)
@@ -148,7 +197,6 @@ _CLAIMED = {
     "next_attempt_at": None,
     "error": None,
 }
-_COMPLETED = {"status": JobStatus.COMPLETED, "completed_at": func.now(), "error": None}
 
 
 def claim(job_id: uuid.UUID, worker: str) -> Row | None:
@@ -185,15 +233,26 @@ def heartbeats(connection, attempts: list[tuple[uuid.UUID, int]], beat: bool) ->
     return {(job_id, attempt) for job_id, attempt in connection.execute(statement)}
 
 
-def complete(job_id: uuid.UUID, attempt: int, result: dict, progress: dict | None) -> Row | None:
-    """active (this attempt) -> completed."""
-    values = {**_COMPLETED, "result": result}
+def complete(job: Row, attempt: int, result: dict, progress: dict | None, announce=None) -> JobRow | None:
+    """active (this attempt) -> completed, from the claimed row `job`: the completed job's row.
+
+    The row a completion leaves is known before it runs (the claim returned the rest of it, and
+    the completion sets `completed_at` itself), so `announce(done, transition)` records the
+    announcement in the very statement of the transition: one statement for the transition, its
+    history row, its notification and its webhook deliveries. It answers what the transition's
+    part answered; without `announce`, the transition runs alone. None: the guard did not match,
+    and the caller rolls back."""
+    values = {"status": JobStatus.COMPLETED, "completed_at": datetime.now(UTC), "error": None, "result": result}
     if progress is not None:
         values["progress"] = progress
-    completed = _finish_attempt(job_id, attempt, values, EventKind.COMPLETED)
-    if completed is not None:
-        notify(Seam.COMPLETED, [completed])
-    return completed
+    done = JobRow(**job._asdict())._replace(**values)
+    transition = transition_part("finish", EventKind.COMPLETED, _this_attempt, values, job_id=job.id, attempt=attempt)
+    db.session.flush()  # a handler's pending writes go first, as before any transition
+    [matched] = announce(done, transition) if announce is not None else one_statement.run(transition)
+    if not matched:
+        return None
+    notify(Seam.COMPLETED, [done])
+    return done
 
 
 def backoff_seconds(job: Job) -> float:

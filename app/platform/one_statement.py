@@ -18,11 +18,14 @@ every part.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, TextClause, bindparam, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeEngine
 
 from app.extensions import db
@@ -37,6 +40,33 @@ class Fragment:
     ctes: str
     columns: str
     types: tuple[tuple[str, TypeEngine], ...] = ()
+
+
+# A bind parameter in Core's PostgreSQL SQL compiled with named parameters (`:name`), with the
+# type cast psycopg2's dialect adds to some (`:name::JSONB`).
+_CORE_BIND = re.compile(r"(?<![:\w]):(\w+)(?:::(\w+))?")
+
+
+def core_fragment(prefix: str, ctes: Sequence[tuple[str, Executable]], columns: str) -> tuple[Fragment, dict]:
+    """A fragment of Core statements, each the CTE of its name (a domain that builds a statement
+    with Core composes it with the others this way): compiled for PostgreSQL once, each bind
+    parameter renamed `prefix + name`, so that the fragment's names stay its own. Returns the
+    fragment and the values Core bound itself (its literals), which every part of it passes."""
+    dialect = postgresql.psycopg2.dialect(paramstyle="named")
+    parts, types, literals = [], {}, {}
+
+    def renamed(match: re.Match) -> str:
+        name = prefix + match.group(1)
+        return f"CAST(:{name} AS {match.group(2)})" if match.group(2) else f":{name}"
+
+    for name, statement in ctes:
+        compiled = statement.compile(dialect=dialect)
+        parts.append(f"{name} AS ({_CORE_BIND.sub(renamed, compiled.string)})")
+        for bind, bound_name in compiled.bind_names.items():
+            types[prefix + bound_name] = bind.type
+            if not bind.required:
+                literals[prefix + bound_name] = bind.effective_value
+    return Fragment(",\n".join(parts), columns, tuple(types.items())), literals
 
 
 @dataclass

@@ -80,7 +80,7 @@ def test_a_hand_off_lost_after_the_commit_is_sent_by_the_sweeps(fault_app):
     a_id, b_id = (uuid.UUID(job["id"]) for job in workflow["jobs"])
     claimed = state.claim(a_id, "crashing-worker")
     db.session.commit()
-    assert state.complete(a_id, claimed.attempts, {"steps": 1}, None) is not None
+    assert state.complete(claimed, claimed.attempts, {"steps": 1}, None) is not None
     db.session.info.pop(unit_of_work.HAND_OFFS)  # what a crash right after the commit loses
     db.session.commit()
     b = db.session.get(Job, b_id)
