@@ -32,9 +32,12 @@ def celery_priority(priority: int) -> int:
     return round((100 - max(0, min(100, priority))) * 9 / 100)
 
 
-def job_write(job_id, job_type: str, priority: int, expire_in_seconds: int, on_lost=None) -> redis_writes.Write:
+def job_write(
+    job_id, job_type: str, priority: int, expire_in_seconds: int, on_lost=None, broker_url: str | None = None
+) -> redis_writes.Write:
     """The broker message of one job as a Redis write; its task's time limits come from the job's
-    own expiry. `on_lost()` runs if the write may not have reached Redis."""
+    own expiry. `on_lost()` runs if the write may not have reached Redis. A caller writing many
+    passes `broker_url` (Celery's settings look it up at some cost)."""
     limit = max(1, expire_in_seconds)
     key, message = task_message(
         job_task_name(job_type),
@@ -44,7 +47,8 @@ def job_write(job_id, job_type: str, priority: int, expire_in_seconds: int, on_l
         time_limit=limit + 30,
         soft_time_limit=limit,
     )
-    broker_url = current_app.extensions["celery"].conf.broker_url
+    if broker_url is None:
+        broker_url = current_app.extensions["celery"].conf.broker_url
     return redis_writes.Write("lpush", key, message, on_lost=on_lost, url=broker_url)
 
 
@@ -76,8 +80,9 @@ def _hand_off(entries: Sequence[tuple]) -> None:
     sweep (a duplicate delivery finds its job no longer queued)."""
     job_ids = [entry[0] for entry in entries]
     lost = _leave_to_sweep(job_ids)  # one callback for them all: one transaction if they are lost
+    url = current_app.extensions["celery"].conf.broker_url
     for job_id, job_type, priority, expire in entries:
-        redis_writes.add(job_write(job_id, job_type, priority, expire, on_lost=lost))
+        redis_writes.add(job_write(job_id, job_type, priority, expire, on_lost=lost, broker_url=url))
 
 
 def _leave_to_sweep(job_ids: list) -> Callable[[], None]:

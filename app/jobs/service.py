@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections import namedtuple
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Row, select
@@ -23,7 +22,7 @@ from app.jobs import announcements as events
 from app.jobs import broker as queue
 from app.jobs import state
 from app.jobs.options import JobRequest, validate_job_request
-from app.jobs.state import JobStatus
+from app.jobs.state import JobRow, JobStatus
 from app.models import IdempotencyKey, Job
 from app.platform import audit
 from app.platform.one_statement import Fragment, Part
@@ -45,7 +44,7 @@ def create_job(
     *,
     schedule_id: uuid.UUID | None = None,
     scheduled_for: datetime | None = None,
-) -> tuple[Job | Row | NewJob, bool]:
+) -> tuple[Job | Row | JobRow, bool]:
     """Create a job for the caller; returns (job, created): the new job's row, or the existing
     job that answers a repeat (both read alike).
 
@@ -82,18 +81,18 @@ def create_job(
     return job, True
 
 
-# A new job as its creator, its announcements and its answer read it: every column, known before
-# the INSERT (the service sets each one, `created_at` included), so nothing is read back.
-NewJob = namedtuple("NewJob", [column.name for column in Job.__table__.c])
+# A new job is read as a JobRow by its creator, its announcements and its answer: every column is
+# known before the INSERT (the service sets each one, `created_at` included), so nothing is read
+# back. The columns' defaults, for those the service leaves unset:
 _UNSET = {
     column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
     for column in Job.__table__.c
 }
 
 
-def new_job(values: dict) -> NewJob:
+def new_job(values: dict) -> JobRow:
     """The new job's row from the values the service sets (the columns' defaults for the rest)."""
-    return NewJob(**(_UNSET | values))
+    return JobRow(**(_UNSET | values))
 
 
 def _column_type(column) -> str:
@@ -113,7 +112,7 @@ _INSERTION = Fragment(
 )
 
 
-def _insertion(job: NewJob) -> Part:
+def _insertion(job: JobRow) -> Part:
     return Part(
         _INSERTION, {f"job_{name}": value for name, value in job._asdict().items()}, lambda row: row.job_inserted_id
     )

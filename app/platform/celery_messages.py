@@ -58,11 +58,12 @@ def task_message(name: str, args: list, queue: str, priority: int, time_limit: i
     celery = current_app.extensions["celery"]
     template = _template(celery, name, queue, priority, time_limit, soft_time_limit)
     body = f"[{json.dumps(args)}, {{}}, {template.embed}]"  # json.dumps([args, {}, embed]), spelled out
+    # A uuid's text and base64 need no escaping in JSON: quoted as they are.
     values = {
-        "task_id": json.dumps(str(uuid.uuid4())),
+        "task_id": f'"{uuid.uuid4()}"',
         "argsrepr": json.dumps(_argsrepr(args, template)),
-        "body": json.dumps(base64.b64encode(body.encode()).decode()),
-        "delivery_tag": json.dumps(str(uuid.uuid4())),
+        "body": f'"{base64.b64encode(body.encode()).decode()}"',
+        "delivery_tag": f'"{uuid.uuid4()}"',
     }
     envelope = template.envelope
     return template.key, "".join(values[part] if index % 2 else part for index, part in enumerate(envelope))
