@@ -42,6 +42,38 @@ def test_one_invalid_item_refuses_the_batch_with_details_by_index(app, client, u
     assert notifications_of(client, user["headers"], "job_queued") == []
 
 
+def test_each_job_of_a_mixed_batch_is_stored_as_its_item_asked(ctx, client, user):
+    """Items alike and unlike: what every row shares is sent once, what differs per row; each job
+    reads back as its own item asked, in the request's order."""
+    later_first = {**LATER, "priority": 5, "retryLimit": 0}
+    jobs = [
+        item(options=later_first),
+        item(options=later_first),  # the same item again
+        item(type_="noop", payload={}, options=LATER),
+        item(payload={"steps": 2}, options={**LATER, "singletonKey": "only-one"}),
+    ]
+    body = create_batch(client, user["headers"], jobs)
+    read = [client.get(f"/api/jobs/{job['id']}", headers=user["headers"]).get_json() for job in body["data"]]
+    assert [job["type"] for job in read] == ["test-probe", "test-probe", "noop", "test-probe"]
+    assert [job["priority"] for job in read] == [5, 5, 0, 0]
+    assert [job["maxAttempts"] for job in read] == [1, 1, read[2]["maxAttempts"], read[3]["maxAttempts"]]
+    assert "steps" not in read[2]["payload"] and read[3]["payload"]["steps"] == 2 and read[0]["payload"]["steps"] == 1
+    assert all(job["nextAttemptAt"] and job["progress"] is None and job["result"] is None for job in read)
+    rows = db.session.execute(
+        select(Job.singleton_key, Job.progress.is_(None), Job.result.is_(None))
+        .where(Job.batch_id == uuid.UUID(body["batchId"]))
+        .order_by(Job.created_at, Job.id)
+    ).all()
+    assert rows == [(None, True, True), (None, True, True), (None, True, True), ("only-one", True, True)]
+
+
+def test_items_alike_and_invalid_each_get_their_error(client, user):
+    jobs = [item(payload={"steps": "many"}), item(options=LATER), item(payload={"steps": "many"})]
+    response = post_batch(client, user["headers"], jobs)
+    assert response.status_code == 400
+    assert set(response.get_json()["error"]["details"]) == {"0", "2"}
+
+
 def test_dependencies_are_refused_in_a_batch(client, user):
     other = create_waiting_job(client, user["headers"]).get_json()["id"]
     response = post_batch(client, user["headers"], [item(options=LATER), item(options={"dependsOn": [other]})])
