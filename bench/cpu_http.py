@@ -101,17 +101,18 @@ def measure_ours(app, jobs: int, clients: int, concurrency: int, warmup: int) ->
     try:
         post_jobs(web.url, user["headers"], warmup, clients)
         wait_until(completed, warmup, "warm-up jobs completed")
-        cpu_before = support.tree_cpu(web.proc.pid) + support.tree_cpu(worker.pid)
+        web_before, worker_before = support.tree_cpu(web.proc.pid), support.tree_cpu(worker.pid)
         started = time.perf_counter()
         post_jobs(web.url, user["headers"], jobs, clients)
         wait_until(completed, warmup + jobs, "jobs completed")
         elapsed = time.perf_counter() - started
-        cpu = support.tree_cpu(web.proc.pid) + support.tree_cpu(worker.pid) - cpu_before
+        web_cpu = support.tree_cpu(web.proc.pid) - web_before
+        worker_cpu = support.tree_cpu(worker.pid) - worker_before
     finally:
         conn.close()
         web.stop()
         support.stop_all()
-    return {"seconds": elapsed, "cpu": cpu}
+    return {"seconds": elapsed, "cpu": web_cpu + worker_cpu, "web_cpu": web_cpu, "worker_cpu": worker_cpu}
 
 
 def send_raw(tasks: int, senders: int) -> float:
@@ -161,7 +162,8 @@ def measure(jobs: int, clients: int, concurrency: int, warmup: int = WARMUP_JOBS
         raw = measure_raw(jobs, clients, concurrency, warmup)
         ours = measure_ours(app, jobs, clients, concurrency, warmup)
     print(
-        f"ours: {ours['seconds']:.2f} s, {ours['cpu']:.2f} CPU s (web + worker); "
+        f"ours: {ours['seconds']:.2f} s, {ours['cpu']:.2f} CPU s (web {ours['web_cpu']:.2f} + worker "
+        f"{ours['worker_cpu']:.2f}); "
         f"raw: {raw['seconds']:.2f} s, {raw['cpu']:.2f} CPU s (worker + senders {raw['sender_cpu']:.2f})",
         file=sys.stderr,
     )

@@ -43,7 +43,7 @@ from app.jobs import history
 from app.jobs.lifecycle import Seam, notify
 from app.models import DeadLetter, Job
 from app.models.job_event import EventKind
-from app.platform import one_statement
+from app.platform import one_statement, prepared
 from app.platform.one_statement import Part
 
 MAX_BACKOFF_SECONDS = 3600
@@ -95,7 +95,8 @@ def transition_rows(name: str, kind: EventKind, guard: Callable[[], ColumnElemen
     session (the ORM's loading of an entity costs more than the statement). For callers that
     only read what the transition returned: a list of Row."""
     statement, bound = _prepare(name, kind, guard, values, as_rows=True)
-    return list(db.session.execute(statement, {**params, **bound}))
+    db.session.flush()  # the session's pending writes first, as its own execution would
+    return prepared.execute(db.session.connection(), statement, {**params, **bound})
 
 
 def _prepare(name: str, kind: EventKind, guard, values: dict, as_rows: bool) -> tuple[Select, dict]:
@@ -165,6 +166,8 @@ def transition_one_row(name: str, kind: EventKind, guard, values: dict, **params
 
 def _this_job(*statuses: JobStatus) -> Callable[[], ColumnElement]:
     """The guard of a transition from these states (bound: `job_id`)."""
+    if len(statuses) == 1:  # `=`: SQL of its own, as a statement sent on the cursor needs (claim)
+        return lambda: and_(Job.id == bindparam("job_id"), Job.status == statuses[0])
     return lambda: and_(Job.id == bindparam("job_id"), Job.status.in_(statuses))
 
 

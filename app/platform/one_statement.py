@@ -29,6 +29,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeEngine
 
 from app.extensions import db
+from app.platform import prepared
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,10 @@ def run(*parts: Part | None) -> list:
                 raise ValueError(f"parts disagree on the parameter {name!r}")
             params[name] = value
     statement = _compose(tuple(part.fragment for part in present))
-    # On the session's connection, in its transaction, without the session's ORM execution step:
+    # On the session's connection, in its transaction, straight on its cursor (app.platform.prepared):
     # no autoflush either, as these rows depend on none of the caller's pending objects (flushing
     # them here would move the caller's integrity errors away from its own commit).
-    row = db.session.connection().execute(statement, params).one()
+    [row] = prepared.execute(db.session.connection(), statement, params)
     answers = iter([part.receive(row) for part in present])
     return [None if part is None else next(answers) for part in parts]
 

@@ -40,7 +40,8 @@ def statements_during(action) -> tuple[object, list[str]]:
     sent: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
+        if not statement.startswith("PREPARE ") and "pg_prepared_statements" not in statement:
+            sent.append(statement)  # a connection prepares a statement once: not the statement's cost
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:

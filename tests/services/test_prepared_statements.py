@@ -6,13 +6,16 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, event, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.extensions import db
 from app.jobs.runner import run_job
 from app.jobs.service import create_job
 from app.models import Job
+from app.platform import prepared
 
 ANSWER = text("SELECT CAST(:number AS int) + 1 AS answer, '100%' AS sign").execution_options(prepared=True)
 HELD = text("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'hot\\_%'")
@@ -64,3 +67,58 @@ def fresh_connection(ctx):
 def test_a_new_connection_prepares_again(fresh_connection):
     assert db.session.execute(ANSWER, {"number": 41}).one() == (42, "100%")
     assert any("AS answer" in statement for statement in held_statements())
+
+
+# What `prepared.execute` sends straight on the cursor: typed parameters, a literal, a NULL.
+ON_THE_CURSOR = (
+    text("SELECT CAST(:number AS int) + 1 AS answer, CAST(:document AS jsonb) -> 'a' AS inner, '100%' AS sign")
+    .bindparams(bindparam("document", type_=JSONB))
+    .execution_options(prepared=True)
+)
+
+
+def test_on_the_cursor_a_statement_answers_as_sqlalchemy_does(ctx):
+    sent = []
+
+    def listener(conn, cursor, statement, *rest):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        [row] = prepared.execute(db.session.connection(), ON_THE_CURSOR, {"number": 41, "document": {"a": [1]}})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert row == (42, [1], "100%") and row.answer == 42 and row._asdict()["sign"] == "100%"
+    assert db.session.execute(ON_THE_CURSOR, {"number": 41, "document": {"a": [1]}}).one() == tuple(row)
+    assert any(statement.startswith("EXECUTE hot_") for statement in sent)  # the events still fire
+    assert any("AS answer" in statement for statement in held_statements())
+
+
+def test_on_the_cursor_a_core_statement_binds_its_own_literals(ctx, user):
+    job, _ = create_job(uuid.UUID(user["id"]), "noop", {}, {"startAfter": 3600})
+    statement = select(Job.id, Job.status).where(Job.id == bindparam("job_id"), Job.status == "queued")
+    assert prepared.execute(db.session.connection(), statement, {"job_id": job.id}) == [(job.id, "queued")]
+
+
+def test_on_the_cursor_errors_are_sqlalchemys(ctx, user):
+    statement = text("INSERT INTO users (id, email, password_hash) VALUES (:id, :email, 'x')")
+    with pytest.raises(IntegrityError):  # the same email again: what callers catch
+        prepared.execute(db.session.connection(), statement, {"id": uuid.uuid4(), "email": user["email"]})
+    db.session.rollback()
+
+
+def test_on_the_cursor_an_expanding_in_list_is_refused(ctx):
+    statement = select(Job.id).where(Job.status.in_(["queued", "active"]))
+    with pytest.raises(ValueError, match="expanding"):
+        prepared.execute(db.session.connection(), statement, {})
+
+
+def test_on_the_cursor_turned_off_goes_as_text(database):
+    app = create_app({"DATABASE_PREPARED_STATEMENTS": False})
+    with app.app_context():
+        try:
+            [row] = prepared.execute(db.session.connection(), ON_THE_CURSOR, {"number": 1, "document": {"a": 2}})
+            assert tuple(row) == (2, 2, "100%") and held_statements() == []
+        finally:
+            db.session.remove()
+            db.engine.dispose()
