@@ -102,7 +102,8 @@ def execute(connection: Connection, statement: ClauseElement, parameters: dict) 
         if cursor.description is None:
             return []
         if compiled.row is None:
-            compiled.row = namedtuple("Row", [column[0] for column in cursor.description])
+            # rename: an unnamed column (`?column?`) becomes `_0`, `_1` ... as it is not a name
+            compiled.row = namedtuple("Row", [column[0] for column in cursor.description], rename=True)
         return [compiled.row._make(row) for row in cursor.fetchall()]
     finally:
         cursor.close()
