@@ -102,17 +102,25 @@ def measure_ours(app, jobs: int, clients: int, concurrency: int, warmup: int) ->
         post_jobs(web.url, user["headers"], warmup, clients)
         wait_until(completed, warmup, "warm-up jobs completed")
         web_before, worker_before = support.tree_cpu(web.proc.pid), support.tree_cpu(worker.pid)
+        consumer_before = support.process_cpu(worker.pid)
         started = time.perf_counter()
         post_jobs(web.url, user["headers"], jobs, clients)
         wait_until(completed, warmup + jobs, "jobs completed")
         elapsed = time.perf_counter() - started
         web_cpu = support.tree_cpu(web.proc.pid) - web_before
         worker_cpu = support.tree_cpu(worker.pid) - worker_before
+        consumer_cpu = support.process_cpu(worker.pid) - consumer_before
     finally:
         conn.close()
         web.stop()
         support.stop_all()
-    return {"seconds": elapsed, "cpu": web_cpu + worker_cpu, "web_cpu": web_cpu, "worker_cpu": worker_cpu}
+    return {
+        "seconds": elapsed,
+        "cpu": web_cpu + worker_cpu,
+        "web_cpu": web_cpu,
+        "worker_cpu": worker_cpu,
+        "consumer_cpu": consumer_cpu,
+    }
 
 
 def send_raw(tasks: int, senders: int) -> float:
@@ -146,15 +154,16 @@ def measure_raw(jobs: int, clients: int, concurrency: int, warmup: int) -> dict:
     try:
         send_raw(warmup, clients)
         wait_until(counted, warmup, "warm-up tasks counted")
-        worker_before = support.tree_cpu(worker.pid)
+        worker_before, consumer_before = support.tree_cpu(worker.pid), support.process_cpu(worker.pid)
         started = time.perf_counter()
         sender_cpu = send_raw(jobs, clients)
         wait_until(counted, warmup + jobs, "tasks counted")
         elapsed = time.perf_counter() - started
         cpu = support.tree_cpu(worker.pid) - worker_before + sender_cpu
+        consumer_cpu = support.process_cpu(worker.pid) - consumer_before
     finally:
         support.stop_all()
-    return {"seconds": elapsed, "cpu": cpu, "sender_cpu": sender_cpu}
+    return {"seconds": elapsed, "cpu": cpu, "sender_cpu": sender_cpu, "consumer_cpu": consumer_cpu}
 
 
 def measure(jobs: int, clients: int, concurrency: int, warmup: int = WARMUP_JOBS) -> dict:
@@ -163,8 +172,9 @@ def measure(jobs: int, clients: int, concurrency: int, warmup: int = WARMUP_JOBS
         ours = measure_ours(app, jobs, clients, concurrency, warmup)
     print(
         f"ours: {ours['seconds']:.2f} s, {ours['cpu']:.2f} CPU s (web {ours['web_cpu']:.2f} + worker "
-        f"{ours['worker_cpu']:.2f}); "
-        f"raw: {raw['seconds']:.2f} s, {raw['cpu']:.2f} CPU s (worker + senders {raw['sender_cpu']:.2f})",
+        f"{ours['worker_cpu']:.2f}, of which its consumer process {ours['consumer_cpu']:.2f}); "
+        f"raw: {raw['seconds']:.2f} s, {raw['cpu']:.2f} CPU s (worker + senders {raw['sender_cpu']:.2f}; "
+        f"the worker's consumer process {raw['consumer_cpu']:.2f})",
         file=sys.stderr,
     )
     return {"ours": ours, "raw": raw}

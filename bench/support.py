@@ -200,15 +200,19 @@ def stop_all() -> None:
     _processes.clear()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds used so far by one process, without its children (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu(pid: int) -> float:
     """CPU seconds used so far by a process and its descendants (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total, pending = 0.0, [pid]
     while pending:
         current = pending.pop()
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            total += process_cpu(current)
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending.extend(int(child) for child in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):

@@ -14,6 +14,7 @@ from app.errors import Conflict, Unauthorized
 from app.extensions import db
 from app.models import User
 from app.models.base import iso
+from app.platform import prepared
 
 _hasher = PasswordHasher()
 # Verifying against a real hash when the email is unknown keeps login timing uniform.
@@ -36,11 +37,13 @@ _CALLER = (
 )
 
 
-def get_caller(user_id: uuid.UUID) -> Row | None:
-    """The user a token names, as a request reads it (`current_user`): a Core row of the user's
-    columns, read-only and without the password hash, through the session's connection. Every
-    authenticated request reads it, and loading an ORM object cost about a tenth of a small request."""
-    return db.session.connection().execute(_CALLER, {"user_id": user_id}).first()
+def get_caller(user_id: uuid.UUID) -> tuple | None:
+    """The user a token names, as a request reads it (`current_user`): a row of the user's
+    columns, read-only and without the password hash, straight on the session connection's cursor
+    (`app.platform.prepared.execute`). Every authenticated request reads it, and loading an ORM
+    object cost about a tenth of a small request."""
+    rows = prepared.execute(db.session.connection(), _CALLER, {"user_id": user_id})
+    return rows[0] if rows else None
 
 
 def create_user(email: str, password: str, name: str | None = None, role: str | None = None) -> User:
