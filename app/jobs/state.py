@@ -92,8 +92,9 @@ def transition(name: str, kind: EventKind, guard: Callable[[], ColumnElement], v
 def transition_rows(name: str, kind: EventKind, guard: Callable[[], ColumnElement], values: dict, **params) -> list:
     """`transition` for the hot path of a running job (claim, complete, fail): the changed jobs
     as rows of the jobs table's columns, read like Job objects but never loaded into the
-    session (the ORM's loading of an entity costs more than the statement). For callers that
-    only read what the transition returned: a list of Row."""
+    session (the ORM's loading of an entity costs more than the statement), sent straight on the
+    session connection's cursor (`app.platform.prepared.execute`). For callers that only read
+    what the transition returned: a list of rows (named tuples, read like Rows)."""
     statement, bound = _prepare(name, kind, guard, values, as_rows=True)
     db.session.flush()  # the session's pending writes first, as its own execution would
     return prepared.execute(db.session.connection(), statement, {**params, **bound})

@@ -3,6 +3,7 @@ real PostgreSQL: the same answers as text, one PREPARE per connection, none when
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
@@ -34,14 +35,28 @@ def test_a_marked_statement_answers_as_text_does_and_is_prepared_once(ctx):
 
 
 def test_a_job_runs_on_prepared_statements(ctx, user):
+    """A job's four statements (its creation; its claim and what that announces; its completion
+    with what that announces) are EXECUTEs of prepared statements, whichever pooled connection
+    each transaction had."""
     user_id = uuid.UUID(user["id"])
-    job, created = create_job(user_id, "noop", {}, {"startAfter": 3600})  # no worker of the session hears of it
-    assert created
-    db.session.execute(update(Job).where(Job.id == job.id).values(next_attempt_at=None))  # due, in this transaction
-    assert run_job(str(job.id), "test-worker@localhost") == "completed"
-    statements = " ".join(held_statements())
-    assert "INSERT INTO jobs" in statements and "UPDATE jobs SET status" in statements
-    assert "INSERT INTO notifications" in statements  # the announcements
+    sent, main_thread = [], threading.get_ident()
+
+    def record(conn, cursor, statement, *rest):
+        if threading.get_ident() == main_thread:  # not the watchdog's heartbeats
+            sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        job, created = create_job(user_id, "noop", {}, {"startAfter": 3600})  # no worker of the session hears of it
+        assert created
+        db.session.execute(update(Job).where(Job.id == job.id).values(next_attempt_at=None))  # due, in this transaction
+        assert run_job(str(job.id), "test-worker@localhost") == "completed"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    executed = [statement for statement in sent if statement.startswith("EXECUTE hot_")]
+    as_text = [statement for statement in sent if not statement.startswith(("EXECUTE hot_", "PREPARE hot_"))]
+    assert len(executed) == 4, sent
+    assert not [statement for statement in as_text if "INSERT INTO jobs" in statement or "SET status" in statement]
 
 
 def test_turned_off_every_statement_goes_as_text(database):
