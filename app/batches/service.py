@@ -59,7 +59,7 @@ def create_batch(
 ) -> tuple[Batch, list[Job], bool]:
     """Create every job of the batch or none; returns (batch, its jobs in the request's order,
     created). A repeat of an Idempotency-Key answers with the batch that key created."""
-    fingerprint = batch_fingerprint(specs)
+    fingerprint = batch_fingerprint(specs) if idempotency_key else None  # only a key remembers it
     if idempotency_key:
         existing = _batch_for_key(user_id, idempotency_key, fingerprint)
         if existing is not None:
@@ -239,7 +239,7 @@ def _batch_for_key(user_id: uuid.UUID, key: str, fingerprint: str) -> Batch | No
     return db.session.get(Batch, row.batch_id)
 
 
-def _race_winner(user_id: uuid.UUID, key: str | None, fingerprint: str, requests: Sequence[JobRequest]) -> Batch:
+def _race_winner(user_id: uuid.UUID, key: str | None, fingerprint: str | None, requests: Sequence[JobRequest]) -> Batch:
     """The commit lost a race: to the same request (its batch answers) or to a job that took a
     singletonKey meanwhile (409)."""
     if key:

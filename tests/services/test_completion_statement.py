@@ -8,7 +8,7 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.connections.crypto import encrypt
 from app.extensions import db
@@ -16,6 +16,7 @@ from app.jobs import announcements, state
 from app.jobs.service import create_job
 from app.models import Job, JobEvent, Notification
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.support.statements import statements_sent
 
 WORKER = "test-worker@localhost"
 
@@ -36,20 +37,6 @@ def claimed(ctx, user):
     return row
 
 
-def statements_during(action) -> tuple[object, list[str]]:
-    sent: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith("PREPARE ") and "pg_prepared_statements" not in statement:
-            sent.append(statement)  # a connection prepares a statement once: not the statement's cost
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        return action(), sent
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def completed_rows(job_id: uuid.UUID) -> tuple[list, list, list]:
     """(job_completed notifications, completed history rows, job.completed deliveries) of the job."""
     notices = db.session.scalars(select(Notification).where(Notification.type == "job_completed")).all()
@@ -64,7 +51,11 @@ def test_a_completion_and_its_announcement_are_one_statement_that_matches_the_ro
     def complete():
         return state.complete(claimed, claimed.attempts, {"ok": True}, None, announce=announcements.stage_completed)
 
-    done, sent = statements_during(complete)
+    with statements_sent(db.engine) as sent:
+        done = complete()
+    # A connection prepares a statement once: that is not the statement's cost.
+    sent = [statement for statement in sent if not statement.startswith("PREPARE ")]
+    sent = [statement for statement in sent if "pg_prepared_statements" not in statement]
     assert done is not None and len(sent) == 1, sent
     db.session.commit()
 

@@ -15,12 +15,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from app.connections.introspection import introspect
+from tests.support.statements import statements_sent
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_ADMIN_URL = os.environ.get("TEST_MYSQL_ADMIN_URL", "mysql+pymysql://root@127.0.0.1:3306/")
@@ -214,14 +215,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def statements() -> Iterator[list[str]]:
     """SQL statements sent by any engine while the test runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", record)
+    with statements_sent() as seen:
+        yield seen
 
 
 # --- PostgreSQL --------------------------------------------------------------------

@@ -3,11 +3,10 @@ real PostgreSQL: the same answers as text, one PREPARE per connection, none when
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
-from sqlalchemy import bindparam, event, select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +16,7 @@ from app.jobs.runner import run_job
 from app.jobs.service import create_job
 from app.models import Job
 from app.platform import prepared
+from tests.support.statements import statements_sent
 
 ANSWER = text("SELECT CAST(:number AS int) + 1 AS answer, '100%' AS sign").execution_options(prepared=True)
 HELD = text("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'hot\\_%'")
@@ -39,20 +39,11 @@ def test_a_job_runs_on_prepared_statements(ctx, user):
     with what that announces) are EXECUTEs of prepared statements, whichever pooled connection
     each transaction had."""
     user_id = uuid.UUID(user["id"])
-    sent, main_thread = [], threading.get_ident()
-
-    def record(conn, cursor, statement, *rest):
-        if threading.get_ident() == main_thread:  # not the watchdog's heartbeats
-            sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(db.engine, this_thread_only=True) as sent:  # not the watchdog's heartbeats
         job, created = create_job(user_id, "noop", {}, {"startAfter": 3600})  # no worker of the session hears of it
         assert created
         db.session.execute(update(Job).where(Job.id == job.id).values(next_attempt_at=None))  # due, in this transaction
         assert run_job(str(job.id), "test-worker@localhost") == "completed"
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     executed = [statement for statement in sent if statement.startswith("EXECUTE hot_")]
     as_text = [statement for statement in sent if not statement.startswith(("EXECUTE hot_", "PREPARE hot_"))]
     assert len(executed) == 4, sent
@@ -93,16 +84,8 @@ ON_THE_CURSOR = (
 
 
 def test_on_the_cursor_a_statement_answers_as_sqlalchemy_does(ctx):
-    sent = []
-
-    def listener(conn, cursor, statement, *rest):
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent(db.engine) as sent:
         [row] = prepared.execute(db.session.connection(), ON_THE_CURSOR, {"number": 41, "document": {"a": [1]}})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert row == (42, [1], "100%") and row.answer == 42 and row._asdict()["sign"] == "100%"
     assert db.session.execute(ON_THE_CURSOR, {"number": 41, "document": {"a": [1]}}).one() == tuple(row)
     assert any(statement.startswith("EXECUTE hot_") for statement in sent)  # the events still fire
