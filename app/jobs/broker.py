@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from itertools import groupby
 
 from flask import current_app
 
@@ -14,7 +15,7 @@ from app.extensions import db
 from app.jobs import state
 from app.models import Job
 from app.platform import redis_writes
-from app.platform.celery_messages import task_message
+from app.platform.celery_messages import task_messages
 from app.platform.unit_of_work import hand_off_on_commit
 
 log = logging.getLogger(__name__)
@@ -32,16 +33,16 @@ def celery_priority(priority: int) -> int:
     return round((100 - max(0, min(100, priority))) * 9 / 100)
 
 
-def job_write(
-    job_id, job_type: str, priority: int, expire_in_seconds: int, on_lost=None, broker_url: str | None = None
-) -> redis_writes.Write:
-    """The broker message of one job as a Redis write; its task's time limits come from the job's
-    own expiry. `on_lost()` runs if the write may not have reached Redis. A caller writing many
-    passes `broker_url` (Celery's settings look it up at some cost)."""
+def job_writes(
+    job_ids: Sequence, job_type: str, priority: int, expire_in_seconds: int, on_lost=None, broker_url: str | None = None
+) -> list[redis_writes.Write]:
+    """The broker messages of jobs of one type, priority and expiry as Redis writes; their task's
+    time limits come from the jobs' own expiry. `on_lost()` runs if a write may not have reached
+    Redis. A caller writing many passes `broker_url` (Celery's settings look it up at some cost)."""
     limit = max(1, expire_in_seconds)
-    key, message = task_message(
+    key, messages = task_messages(
         job_task_name(job_type),
-        [str(job_id)],
+        [[str(job_id)] for job_id in job_ids],
         JOB_QUEUE,
         celery_priority(priority),
         time_limit=limit + 30,
@@ -49,7 +50,15 @@ def job_write(
     )
     if broker_url is None:
         broker_url = current_app.extensions["celery"].conf.broker_url
-    return redis_writes.Write("lpush", key, message, on_lost=on_lost, url=broker_url)
+    return [redis_writes.Write("lpush", key, message, on_lost=on_lost, url=broker_url) for message in messages]
+
+
+def job_write(
+    job_id, job_type: str, priority: int, expire_in_seconds: int, on_lost=None, broker_url: str | None = None
+) -> redis_writes.Write:
+    """The broker message of one job as a Redis write (`job_writes` of one)."""
+    [write] = job_writes([job_id], job_type, priority, expire_in_seconds, on_lost, broker_url)
+    return write
 
 
 def enqueue_after_commit(job: Job) -> None:
@@ -81,8 +90,10 @@ def _hand_off(entries: Sequence[tuple]) -> None:
     job_ids = [entry[0] for entry in entries]
     lost = _leave_to_sweep(job_ids)  # one callback for them all: one transaction if they are lost
     url = current_app.extensions["celery"].conf.broker_url
-    for job_id, job_type, priority, expire in entries:
-        redis_writes.add(job_write(job_id, job_type, priority, expire, on_lost=lost, broker_url=url))
+    # Runs of jobs alike (a batch of one type and options) share one message template, in order.
+    for (job_type, priority, expire), alike in groupby(entries, key=lambda entry: entry[1:]):
+        for write in job_writes([entry[0] for entry in alike], job_type, priority, expire, lost, url):
+            redis_writes.add(write)
 
 
 def _leave_to_sweep(job_ids: list) -> Callable[[], None]:

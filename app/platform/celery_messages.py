@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import os
 import re
 import uuid
 from bisect import bisect
@@ -49,7 +50,16 @@ class _Template:
 
 def task_message(name: str, args: list, queue: str, priority: int, time_limit: int, soft_time_limit: int):
     """(Redis list key, serialised message) of one task on `queue` at `priority` (0..9, 0 first),
-    with its time limits in seconds.
+    with its time limits in seconds."""
+    key, [message] = task_messages(name, [args], queue, priority, time_limit, soft_time_limit)
+    return key, message
+
+
+def task_messages(
+    name: str, args_of_each: list[list], queue: str, priority: int, time_limit: int, soft_time_limit: int
+) -> tuple[str, list[str]]:
+    """(Redis list key, serialised messages): one task message per list of arguments, all of the
+    same task name, queue, priority and time limits (a batch's jobs of one type and options).
 
     The template's envelope was serialised once with placeholders; a message only fills them in
     (serialising the twenty-odd headers again for each of a batch's thousand messages cost more
@@ -57,16 +67,35 @@ def task_message(name: str, args: list, queue: str, priority: int, time_limit: i
     is plain JSON, and kombu's builds an encoder object per call."""
     celery = current_app.extensions["celery"]
     template = _template(celery, name, queue, priority, time_limit, soft_time_limit)
-    body = f"[{json.dumps(args)}, {{}}, {template.embed}]"  # json.dumps([args, {}, embed]), spelled out
-    # A uuid's text and base64 need no escaping in JSON: quoted as they are.
-    values = {
-        "task_id": f'"{uuid.uuid4()}"',
-        "argsrepr": json.dumps(_argsrepr(args, template)),
-        "body": f'"{base64.b64encode(body.encode()).decode()}"',
-        "delivery_tag": f'"{uuid.uuid4()}"',
-    }
     envelope = template.envelope
-    return template.key, "".join(values[part] if index % 2 else part for index, part in enumerate(envelope))
+    ids = iter(random_ids(2 * len(args_of_each)))  # a task id and a delivery tag each
+    messages = []
+    for args in args_of_each:
+        body = f"[{json.dumps(args)}, {{}}, {template.embed}]"  # json.dumps([args, {}, embed]), spelled out
+        # A uuid's text and base64 need no escaping in JSON: quoted as they are.
+        values = {
+            "task_id": f'"{next(ids)}"',
+            "argsrepr": json.dumps(_argsrepr(args, template)),
+            "body": f'"{base64.b64encode(body.encode()).decode()}"',
+            "delivery_tag": f'"{next(ids)}"',
+        }
+        messages.append("".join(values[part] if index % 2 else part for index, part in enumerate(envelope)))
+    return template.key, messages
+
+
+# The variant of RFC 4122 in a version 4 id's 17th hex digit: its two top bits are 10.
+_VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def random_ids(count: int) -> list[str]:
+    """`count` random (version 4) UUIDs as text, as `str(uuid.uuid4())` spells them, from one read
+    of the system's randomness: uuid4() reads it once per id and builds an object only to print
+    it, which cost half of a message's making."""
+    digits = os.urandom(16 * count).hex()
+    return [
+        f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}"
+        for h in (digits[start : start + 32] for start in range(0, len(digits), 32))
+    ]
 
 
 def _argsrepr(args: list, template: _Template) -> str:

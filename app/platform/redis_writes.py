@@ -83,7 +83,7 @@ def send(writes: list[Write]) -> bool:
 
 def _send_to(url: str, writes: list[Write]) -> bool:
     try:
-        round_trip(client(url), [(write.command.upper(), write.key, write.value) for write in writes])
+        round_trip(client(url), commands(writes))
     except Exception as exc:
         _lost(writes, exc)
         return False
@@ -91,6 +91,22 @@ def _send_to(url: str, writes: list[Write]) -> bool:
         if write.on_sent is not None:
             write.on_sent()
     return True
+
+
+def commands(writes: list[Write]) -> list[list[str]]:
+    """The writes as Redis commands, in their order. Consecutive LPUSHes onto one list become one
+    LPUSH of all their values, which leaves the list as the separate commands would (each value
+    goes to the head in turn): a batch's thousand broker messages are one command, not a
+    thousand for Redis to parse and answer."""
+    out: list[list[str]] = []
+    for write in writes:
+        command = write.command.upper()
+        last = out[-1] if out else None
+        if command == "LPUSH" and last is not None and last[0] == "LPUSH" and last[1] == write.key:
+            last.append(write.value)
+        else:
+            out.append([command, write.key, write.value])
+    return out
 
 
 def round_trip(connection_of: redis.Redis, commands: list[tuple]) -> list:
