@@ -177,14 +177,15 @@ def _insert_jobs(user_id: uuid.UUID, batch_id: uuid.UUID, requests: Sequence[Job
     before the INSERT (as a single job's are), so nothing is read back; they are returned in the
     request's order."""
     created = [jobs.new_job({**jobs.new_job_values(user_id, req), "batch_id": batch_id}) for req in requests]
-    rows = [job._asdict() for job in created]
-    first = rows[0]
-    shared = [name for name, value in first.items() if name != "id" and all(row[name] == value for row in rows)]
-    varying = tuple(name for name in first if name not in shared)
+    columns = dict(zip(JobRow._fields, zip(*created, strict=True), strict=True))  # each column's values, row by row
+    first = created[0]._asdict()
+    shared = [name for name, values in columns.items() if name != "id" and values.count(values[0]) == len(values)]
+    varying = tuple(name for name in columns if name not in shared)
     unset = tuple(name for name in shared if first[name] is None)
     bound = tuple(name for name in shared if first[name] is not None)
     parameters = {f"shared_{name}": first[name] for name in bound}
-    parameters["rows"] = json.dumps([{name: row[name] for name in varying} for row in rows], default=_json_value)
+    as_json = [[_json_value(value) for value in columns[name]] for name in varying]
+    parameters["rows"] = json.dumps([dict(zip(varying, values, strict=True)) for values in zip(*as_json, strict=True)])
     db.session.execute(_insert_from_json(varying, bound, unset), parameters)
     return created
 
@@ -211,12 +212,12 @@ def _insert_from_json(varying: tuple[str, ...], bound: tuple[str, ...], unset: t
 
 
 def _json_value(value):
-    """What JSON itself cannot carry of a job's values: ids and times, as Postgres reads them."""
+    """A job's value as JSON carries it: ids and times as Postgres reads them, the rest as it is."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a job column value")
+    return value
 
 
 def _stage_queued_notification(batch: Batch, created: Sequence[Job]) -> None:
