@@ -7,6 +7,14 @@ import threading
 
 import redis
 from flask import current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+# One immediate retry, on a fresh connection, of a command whose pooled connection failed: after
+# Redis restarted, every pooled connection is dead, and redis-py's check at checkout does not
+# always see it (with hiredis under eventlet it never does), so without it the first command on
+# each of them fails. A Redis that is really down still fails fast: it refuses both attempts.
+STALE_CONNECTION_RETRY = Retry(NoBackoff(), 1)
 
 _clients: dict[tuple[int, str], redis.Redis] = {}
 _lock = threading.Lock()
@@ -19,7 +27,12 @@ def get_redis() -> redis.Redis:
         client = _clients.get(key)
         if client is None:
             client = redis.Redis.from_url(
-                url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30, decode_responses=True
+                url,
+                socket_connect_timeout=2,
+                socket_timeout=5,
+                health_check_interval=30,
+                retry=STALE_CONNECTION_RETRY,
+                decode_responses=True,
             )
             _clients[key] = client
         return client

@@ -26,11 +26,17 @@ import redis
 from flask import current_app
 
 from app.platform import runtime
+from app.platform.redis_client import STALE_CONNECTION_RETRY
 
 log = logging.getLogger(__name__)
 
 # A dead Redis must not hang a worker's emit forever.
-REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30}
+REDIS_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "health_check_interval": 30,
+    "retry": STALE_CONNECTION_RETRY,
+}
 
 _burst = threading.local()  # per thread (per greenlet once patched): the writes being collected
 
@@ -113,8 +119,9 @@ def round_trip(connection_of: redis.Redis, commands: list[tuple]) -> list:
     """Send `commands` in one write on one pooled connection and read their replies, in order:
     what a non-transactional pipeline does, without redis-py's per-pipeline bookkeeping (command
     stack, observability hooks, callbacks per reply), which cost more than the round trip
-    itself on every commit. A connection error is retried as the client retries its commands;
-    anything else leaves the connection closed, so no reply of this batch is read by the next."""
+    itself on every commit. A connection error is retried as the client retries its commands
+    (`STALE_CONNECTION_RETRY`: once, on a fresh connection); anything else leaves the connection
+    closed, so no reply of this batch is read by the next."""
     pool = connection_of.connection_pool
     connection = pool.get_connection()
 

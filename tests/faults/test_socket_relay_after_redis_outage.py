@@ -49,6 +49,9 @@ def test_web_process_relays_events_again_after_redis_comes_back(private_redis, d
         # Created at once: it may run and finish before the relay has subscribed again.
         first_after = _run_job_and_wait_for_its_event(web.url, token, socket, timeout=30)
         seconds_to_relay = round(time.monotonic() - back, 1)
+        # Its hand-off went out at once: the web process's pooled Redis connections died with the
+        # server, and a write on one is retried on a fresh connection instead of left to the sweep.
+        assert "not handed to the broker" not in web.log(), web.log()[-2000:]
         # By now the relay is live again: this job's notification comes through it, not a catch-up.
         second_after = _run_job_and_wait_for_its_event(web.url, token, socket, timeout=30)
         notified = socket.wait_for("notification", lambda n: n["data"].get("jobId") == second_after, timeout=30)
