@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import TextClause, bindparam, select, text, tuple_
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from app.batches.models import Batch
@@ -178,12 +177,11 @@ def _insert_jobs(user_id: uuid.UUID, batch_id: uuid.UUID, requests: Sequence[Job
     request's order."""
     created = [jobs.new_job({**jobs.new_job_values(user_id, req), "batch_id": batch_id}) for req in requests]
     columns = dict(zip(JobRow._fields, zip(*created, strict=True), strict=True))  # each column's values, row by row
-    first = created[0]._asdict()
     shared = [name for name, values in columns.items() if name != "id" and values.count(values[0]) == len(values)]
     varying = tuple(name for name in columns if name not in shared)
-    unset = tuple(name for name in shared if first[name] is None)
-    bound = tuple(name for name in shared if first[name] is not None)
-    parameters = {f"shared_{name}": first[name] for name in bound}
+    unset = tuple(name for name in shared if columns[name][0] is None)
+    bound = tuple(name for name in shared if columns[name][0] is not None)
+    parameters = {f"shared_{name}": columns[name][0] for name in bound}
     as_json = [[_json_value(value) for value in columns[name]] for name in varying]
     parameters["rows"] = json.dumps([dict(zip(varying, values, strict=True)) for values in zip(*as_json, strict=True)])
     db.session.execute(_insert_from_json(varying, bound, unset), parameters)
@@ -196,10 +194,9 @@ def _insert_from_json(varying: tuple[str, ...], bound: tuple[str, ...], unset: t
     table's columns (`jsonb_to_recordset`'s record definition), the `bound` ones from one bind
     parameter each (`:shared_<column>`) and the `unset` ones to NULL."""
     table = Job.__table__
-    dialect = postgresql.dialect()
 
     def sql_type(name: str) -> str:
-        return table.c[name].type.compile(dialect=dialect)
+        return jobs.column_sql_type(table.c[name])
 
     record = ", ".join(f"{name} {sql_type(name)}" for name in varying)
     values = [f"r.{name}" for name in varying] + [f"CAST(:shared_{name} AS {sql_type(name)})" for name in bound]

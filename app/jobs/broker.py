@@ -34,11 +34,11 @@ def celery_priority(priority: int) -> int:
 
 
 def job_writes(
-    job_ids: Sequence, job_type: str, priority: int, expire_in_seconds: int, on_lost=None, broker_url: str | None = None
+    job_ids: Sequence, job_type: str, priority: int, expire_in_seconds: int, on_lost, broker_url: str
 ) -> list[redis_writes.Write]:
-    """The broker messages of jobs of one type, priority and expiry as Redis writes; their task's
-    time limits come from the jobs' own expiry. `on_lost()` runs if a write may not have reached
-    Redis. A caller writing many passes `broker_url` (Celery's settings look it up at some cost)."""
+    """The broker messages of jobs of one type, priority and expiry as Redis writes to
+    `broker_url`; their task's time limits come from the jobs' own expiry. `on_lost()` runs if a
+    write may not have reached Redis."""
     limit = max(1, expire_in_seconds)
     key, messages = task_messages(
         job_task_name(job_type),
@@ -48,17 +48,18 @@ def job_writes(
         time_limit=limit + 30,
         soft_time_limit=limit,
     )
-    if broker_url is None:
-        broker_url = current_app.extensions["celery"].conf.broker_url
     return [redis_writes.Write("lpush", key, message, on_lost=on_lost, url=broker_url) for message in messages]
 
 
-def job_write(
-    job_id, job_type: str, priority: int, expire_in_seconds: int, on_lost=None, broker_url: str | None = None
-) -> redis_writes.Write:
-    """The broker message of one job as a Redis write (`job_writes` of one)."""
-    [write] = job_writes([job_id], job_type, priority, expire_in_seconds, on_lost, broker_url)
-    return write
+def writes_of(entries: Sequence[tuple], on_lost: Callable[[], None] | None = None) -> list[redis_writes.Write]:
+    """The broker writes of jobs `(id, type, priority, expire)`, in order. Runs of jobs alike (a
+    batch of one type and options) share one message template."""
+    url = current_app.extensions["celery"].conf.broker_url  # Celery's settings look it up at some cost
+    return [
+        write
+        for (job_type, priority, expire), alike in groupby(entries, key=lambda entry: tuple(entry[1:]))
+        for write in job_writes([entry[0] for entry in alike], job_type, priority, expire, on_lost, url)
+    ]
 
 
 def enqueue_after_commit(job: Job) -> None:
@@ -89,11 +90,8 @@ def _hand_off(entries: Sequence[tuple]) -> None:
     sweep (a duplicate delivery finds its job no longer queued)."""
     job_ids = [entry[0] for entry in entries]
     lost = _leave_to_sweep(job_ids)  # one callback for them all: one transaction if they are lost
-    url = current_app.extensions["celery"].conf.broker_url
-    # Runs of jobs alike (a batch of one type and options) share one message template, in order.
-    for (job_type, priority, expire), alike in groupby(entries, key=lambda entry: entry[1:]):
-        for write in job_writes([entry[0] for entry in alike], job_type, priority, expire, lost, url):
-            redis_writes.add(write)
+    for write in writes_of(entries, lost):
+        redis_writes.add(write)
 
 
 def _leave_to_sweep(job_ids: list) -> Callable[[], None]:

@@ -95,7 +95,8 @@ def new_job(values: dict) -> JobRow:
     return JobRow(**(_UNSET | values))
 
 
-def _column_type(column) -> str:
+def column_sql_type(column) -> str:
+    """A column's type as PostgreSQL spells it in a CAST."""
     return column.type.compile(dialect=postgresql.dialect())
 
 
@@ -105,7 +106,7 @@ def _column_type(column) -> str:
 _INSERTION = Fragment(
     "job_inserted AS (INSERT INTO jobs ({columns}) VALUES ({values}) RETURNING id)".format(
         columns=", ".join(column.name for column in Job.__table__.c),
-        values=", ".join(f"CAST(:job_{column.name} AS {_column_type(column)})" for column in Job.__table__.c),
+        values=", ".join(f"CAST(:job_{column.name} AS {column_sql_type(column)})" for column in Job.__table__.c),
     ),
     "(SELECT id FROM job_inserted) AS job_inserted_id",
     tuple((f"job_{column.name}", column.type) for column in Job.__table__.c),

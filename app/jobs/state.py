@@ -101,14 +101,23 @@ def transition_rows(name: str, kind: EventKind, guard: Callable[[], ColumnElemen
 
 
 def _prepare(name: str, kind: EventKind, guard, values: dict, as_rows: bool) -> tuple[Select, dict]:
-    shape = (name, kind, as_rows, tuple((column, isinstance(value, ClauseElement)) for column, value in values.items()))
+    shape = (name, kind, as_rows, _values_shape(values))
     statement = _prepared.get(shape)
     if statement is None:
         changes = update(Job.__table__) if as_rows else update(Job)
         statement = _with_history(changes.where(guard()).values(_set(values)), kind, as_rows)
         statement = _prepared[shape] = statement.execution_options(prepared=True)  # app.platform.prepared
-    bound = {f"set_{column}": value for column, value in values.items() if not isinstance(value, ClauseElement)}
-    return statement, bound
+    return statement, _bound(values)
+
+
+def _values_shape(values: dict) -> tuple:
+    """What of `values` a built statement depends on: its columns, and which of them are SQL."""
+    return tuple((column, isinstance(value, ClauseElement)) for column, value in values.items())
+
+
+def _bound(values: dict, prefix: str = "") -> dict:
+    """The bound values of `values`, under the names `_set` gives them."""
+    return {f"{prefix}set_{column}": value for column, value in values.items() if not isinstance(value, ClauseElement)}
 
 
 def _set(values: dict) -> dict:
@@ -132,21 +141,25 @@ def transition_part(name: str, kind: EventKind, guard: Callable[[], ColumnElemen
     when the guard matched; when it did not, the caller rolls back (the announcement's rows go
     with it). Built once per `name` and shape of `values`, as `transition` is."""
     fragment, literals = _as_fragment(name, kind, guard, values)
-    bound = {f"transition_set_{key}": value for key, value in values.items() if not isinstance(value, ClauseElement)}
-    parameters = {**literals, **bound, **{f"transition_{key}": value for key, value in params.items()}}
+    parameters = {
+        **literals,
+        **_bound(values, "transition_"),
+        **{f"transition_{key}": value for key, value in params.items()},
+    }
     return Part(fragment, parameters, lambda row: bool(row.transition_matched))
 
 
 _fragments: dict[tuple, tuple] = {}  # transition_part's fragment of each shape, built once per process
-_CHANGED = table("transition_changed", *(column(name) for name in ("id", "attempts", "progress", "error")))
+_CHANGED_COLUMNS = ("id", "attempts", "progress", "error")  # what the history row needs of a changed job
+_CHANGED = table("transition_changed", *(column(name) for name in _CHANGED_COLUMNS))
 
 
 def _as_fragment(name: str, kind: EventKind, guard, values: dict) -> tuple:
-    shape = (name, kind, tuple((key, isinstance(value, ClauseElement)) for key, value in values.items()))
+    shape = (name, kind, _values_shape(values))
     built = _fragments.get(shape)
     if built is None:
         changes = update(Job.__table__).where(guard()).values(_set(values))
-        changes = changes.returning(Job.id, Job.attempts, Job.progress, Job.error)
+        changes = changes.returning(*(Job.__table__.c[name] for name in _CHANGED_COLUMNS))
         ctes = [("transition_changed", changes), ("transition_recorded", history.insertion(_CHANGED, kind))]
         columns = "EXISTS (SELECT 1 FROM transition_changed) AS transition_matched"
         built = _fragments[shape] = one_statement.core_fragment("transition_", ctes, columns)

@@ -35,7 +35,7 @@ def release_due_jobs() -> int:
             db.session.commit()
             return released
         # One round trip for the batch; nothing is marked sent unless it went through.
-        writes = [queue.job_write(job_id, job_type, priority, expire) for job_id, job_type, priority, expire in rows]
+        writes = queue.writes_of(rows)
         if not redis_writes.send(writes):
             log.warning("broker unavailable while releasing jobs")
             db.session.rollback()
