@@ -13,6 +13,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, redirect, render_template, send_file
 
+from app.jobs.registry import enabled_types
+from app.jobs.state import JobStatus
+
 bp = Blueprint("web", __name__)
 
 # Installed by `npm install` at the repo root (scripts/dev.py); never copied into the repo.
@@ -25,6 +28,12 @@ NO_CLIENT_JS = "/* socket.io-client is not installed (npm install): the pages po
 # Without uPlot the operator page shows its figures as tables and says the charts are unavailable.
 NO_UPLOT_JS = "/* uplot is not installed (npm install): the operator page shows tables instead of charts */\n"
 NO_UPLOT_CSS = "/* uplot is not installed */\n"
+
+
+@bp.context_processor
+def _job_choices() -> dict:
+    """What the pages' job filters offer (app/templates/pages/_job_filters.html)."""
+    return {"job_statuses": [status.value for status in JobStatus], "job_type_names": list(enabled_types())}
 
 
 @bp.get("/")

@@ -8,6 +8,8 @@ import re
 import pytest
 
 from app import create_app, web
+from app.jobs.registry import enabled_types
+from app.jobs.state import JobStatus
 from app.web import register_web
 
 PAGES = [
@@ -40,6 +42,23 @@ def test_page_renders_without_inline_code(pages, path):
     # Every <script> has a src, no element has a style attribute, no on* handlers.
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert not re.search(r"\sstyle=|\son[a-z]+=", html)
+
+
+@pytest.mark.parametrize(("path", "prefix"), [("/jobs", ""), ("/operator", "admin-")])
+def test_job_filters_offer_every_status_and_enabled_type(pages, path, prefix):
+    """The filters list what the jobs list accepts: a new job type appears without a page edit."""
+    html = pages.get(path).get_data(as_text=True)
+
+    def options(select_id: str) -> list[str]:
+        select = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', html, re.S)
+        assert select, f"{path} has no #{select_id}"
+        return re.findall(r'<option value="([^"]*)">', select.group(1))
+
+    with pages.application.app_context():
+        type_names = list(enabled_types())
+    assert options(f"{prefix}filter-status") == ["", *(status.value for status in JobStatus)]
+    assert options(f"{prefix}filter-type") == ["", *type_names]
+    assert "noop" in type_names
 
 
 def test_root_redirects_to_jobs(pages):
