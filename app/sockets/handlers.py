@@ -75,12 +75,9 @@ def register(socketio) -> None:
 
     @socketio.on("subscribe:job")
     def on_subscribe(data=None, *_extra):
-        state = _authenticated_state()
-        job_id = _job_id(data)
-        if state is None:
-            return _error("unauthorized")
-        if job_id is None:
-            return _error("invalid_payload")
+        state, job_id, refusal = _job_request(data)
+        if refusal is not None:
+            return refusal
         if str(job_id) not in state.jobs and len(state.jobs) >= MAX_SUBSCRIPTIONS:
             return _error("too_many_subscriptions")
         job = _own_job(job_id, state.user_id)
@@ -96,12 +93,9 @@ def register(socketio) -> None:
 
     @socketio.on("unsubscribe:job")
     def on_unsubscribe(data=None, *_extra):
-        state = _authenticated_state()
-        job_id = _job_id(data)
-        if state is None:
-            return _error("unauthorized")
-        if job_id is None:
-            return _error("invalid_payload")
+        state, job_id, refusal = _job_request(data)
+        if refusal is not None:
+            return refusal
         leave_room(job_room(job_id))
         state.jobs.discard(str(job_id))
         return {"ok": True}
@@ -156,6 +150,18 @@ def _announce_when_connected(socketio, sid: str, user_id: str, timeout: float = 
 def _authenticated_state() -> presence.SocketState | None:
     state = presence.sockets.get(request.sid)
     return state if state is not None and state.user_id is not None else None
+
+
+def _job_request(data) -> tuple[presence.SocketState | None, uuid.UUID | None, dict | None]:
+    """What `subscribe:job` and `unsubscribe:job` ask, checked alike: (the socket's state, the job
+    id, None), or the error acknowledgement that refuses it (not signed in comes first)."""
+    state = _authenticated_state()
+    if state is None:
+        return None, None, _error("unauthorized")
+    job_id = _job_id(data)
+    if job_id is None:
+        return state, None, _error("invalid_payload")
+    return state, job_id, None
 
 
 def _own_job(job_id: uuid.UUID, user_id: str | None):
