@@ -18,6 +18,7 @@ from app.jobs.errors import JobError, describe_error
 from app.models import Connection, SchemaCache
 from app.models.base import iso
 from app.platform import audit
+from app.platform.ownership import get_owned, is_owned
 from app.platform.pagination import fetch_page
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -40,10 +41,7 @@ def create_connection(user_id: uuid.UUID, name: str, raw_url: str) -> Connection
 
 def get_connection(user_id: uuid.UUID, connection_id: uuid.UUID) -> Connection:
     """The caller's connection, or 404 (another user's connection is not revealed)."""
-    connection = db.session.get(Connection, connection_id)
-    if connection is None or connection.user_id != user_id:
-        raise NotFound("Connection not found")
-    return connection
+    return get_owned(Connection, connection_id, user_id, "Connection")
 
 
 def list_connections(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[Connection], int]:
@@ -67,7 +65,7 @@ def job_connection(user_id: uuid.UUID, connection_id: uuid.UUID) -> Connection:
     """The connection a running job names, or a failed job: it may have been deleted (or, in
     principle, changed hands) since the job was queued."""
     connection = db.session.get(Connection, connection_id)
-    if connection is None or connection.user_id != user_id:
+    if not is_owned(connection, user_id):
         raise JobError("The connection no longer exists")
     return connection
 
@@ -134,10 +132,9 @@ def require_owned_connection_id(user_id: uuid.UUID, raw_id) -> uuid.UUID:
         connection_id = uuid.UUID(str(raw_id))
     except ValueError:
         raise ValidationFailed("Invalid payload", {"payload": {"connectionId": ["Not a valid UUID."]}}) from None
-    connection = db.session.get(Connection, connection_id)
-    if connection is None or connection.user_id != user_id:
-        # As for an upload: an id that names nothing of the caller's is 404, with the field named.
-        raise NotFound("Connection not found", {"payload": {"connectionId": ["Connection not found."]}})
+    # As for an upload: an id that names nothing of the caller's is 404, with the field named.
+    field_error = {"payload": {"connectionId": ["Connection not found."]}}
+    get_owned(Connection, connection_id, user_id, "Connection", details=field_error)
     return connection_id
 
 

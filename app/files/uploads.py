@@ -19,6 +19,7 @@ from app.files.artifacts import artifact_store, describe, write_artifact
 from app.files.intake import incoming_file
 from app.models import Artifact
 from app.models.base import iso
+from app.platform.ownership import is_owned
 
 UPLOAD_KIND = "upload"
 
@@ -46,7 +47,7 @@ def receive_upload(user_id: uuid.UUID, request: Request, filename: str | None = 
 def find_upload(user_id: uuid.UUID, upload_id: uuid.UUID) -> Artifact | None:
     """The caller's upload if it exists and has not expired."""
     upload = db.session.get(Artifact, upload_id)
-    if upload is None or upload.kind != UPLOAD_KIND or upload.user_id != user_id:
+    if not is_owned(upload, user_id) or upload.kind != UPLOAD_KIND:
         return None
     if upload.expires_at <= datetime.now(UTC):
         return None

@@ -8,10 +8,10 @@ import uuid
 
 from sqlalchemy import insert, literal, null, select
 
-from app.errors import NotFound
 from app.extensions import db
 from app.models import Job, JobEvent
 from app.models.job_event import EventKind
+from app.platform.ownership import get_owned
 
 # The newest events shown; a long job checkpointing for hours keeps more rows than a page needs.
 MAX_EVENTS = 500
@@ -49,9 +49,7 @@ def stage_progress(job_id: uuid.UUID, attempt: int, progress: dict) -> None:
 
 def history(user_id: uuid.UUID, job_id: uuid.UUID) -> list[dict]:
     """The caller's job's events, oldest first (the newest MAX_EVENTS); 404 for anyone else."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.user_id != user_id:
-        raise NotFound("Job not found")
+    get_owned(Job, job_id, user_id, "Job")
     newest = db.session.scalars(
         select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id.desc()).limit(MAX_EVENTS)
     ).all()

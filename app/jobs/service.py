@@ -26,6 +26,7 @@ from app.jobs.state import JobRow, JobStatus
 from app.models import IdempotencyKey, Job
 from app.platform import audit
 from app.platform.one_statement import Fragment, Part
+from app.platform.ownership import get_owned, is_owned
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -188,10 +189,7 @@ def _race_winner(user_id, req: JobRequest, idempotency_key, fingerprint) -> Job 
 
 def get_job(user_id: uuid.UUID, job_id: uuid.UUID) -> Job:
     """The caller's job, or 404 (another user's job is not revealed)."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.user_id != user_id:
-        raise NotFound("Job not found")
-    return job
+    return get_owned(Job, job_id, user_id, "Job")
 
 
 def cancel_job(
@@ -213,7 +211,7 @@ def cancel_job(
 def retry_job(user_id: uuid.UUID, job_id: uuid.UUID, actor_id: uuid.UUID | None = None, action="job.retried") -> Job:
     """Queue a failed or cancelled job again, with a fresh budget of attempts."""
     job = db.session.get(Job, job_id)
-    if job is None or (user_id is not None and job.user_id != user_id):
+    if job is None or (user_id is not None and not is_owned(job, user_id)):  # None: an admin's redrive
         raise NotFound("Job not found")
     try:
         requeued = state.requeue(job_id, actor_id or user_id)

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Notification, NotificationPreference
 from app.models.base import iso
 from app.platform import metrics
+from app.platform.ownership import get_owned
 from app.platform.pagination import offset
 
 
@@ -85,9 +86,7 @@ def list_notifications(user_id: uuid.UUID, page: int, limit: int, unread_only: b
 def mark_read(user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
     """Mark one read; reading it again keeps the first read time."""
     # Locked: of two concurrent reads, the second waits and then sees the first one's readAt.
-    notification = db.session.get(Notification, notification_id, with_for_update=True)
-    if notification is None or notification.user_id != user_id:
-        raise NotFound("Notification not found")
+    notification = get_owned(Notification, notification_id, user_id, "Notification", with_for_update=True)
     if not notification.read:
         notification.read = True
         notification.read_at = func.now()
@@ -128,9 +127,7 @@ def list_preferences(user_id: uuid.UUID) -> list[NotificationPreference]:
 
 
 def update_preference(user_id: uuid.UUID, preference_id: uuid.UUID, enabled: bool) -> NotificationPreference:
-    preference = db.session.get(NotificationPreference, preference_id)
-    if preference is None or preference.user_id != user_id:
-        raise NotFound("Preference not found")
+    preference = get_owned(NotificationPreference, preference_id, user_id, "Preference")
     preference.enabled = enabled
     db.session.commit()
     return preference

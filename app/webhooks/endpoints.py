@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.models.base import iso
 from app.platform import audit
+from app.platform.ownership import get_owned
 from app.platform.pagination import fetch_page
 from app.webhooks import signing, ssrf
 from app.webhooks.models import WebhookEndpoint
@@ -63,10 +64,7 @@ def create(user_id: uuid.UUID, url: str, events: list[str], description: str = "
 
 def get(user_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookEndpoint:
     """The caller's endpoint, or 404."""
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or endpoint.user_id != user_id:
-        raise NotFound("Webhook not found")
-    return endpoint
+    return get_owned(WebhookEndpoint, endpoint_id, user_id, "Webhook")
 
 
 def list_for(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[WebhookEndpoint], int]:

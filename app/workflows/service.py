@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app.errors import ApiError, Conflict, NotFound, ValidationFailed
+from app.errors import ApiError, Conflict, ValidationFailed
 from app.extensions import db
 from app.jobs import announcements as events
 from app.jobs import broker as queue
@@ -19,6 +19,7 @@ from app.jobs.state import JobStatus
 from app.models import Job
 from app.models.base import iso
 from app.platform import audit
+from app.platform.ownership import get_owned
 from app.platform.pagination import fetch_page
 from app.workflows import dag
 from app.workflows.models import Workflow
@@ -112,10 +113,7 @@ def _refused_options(options) -> dict | None:
 
 def get_workflow(user_id: uuid.UUID, workflow_id: uuid.UUID) -> Workflow:
     """The caller's workflow, or 404 (another user's is not revealed)."""
-    workflow = db.session.get(Workflow, workflow_id)
-    if workflow is None or workflow.user_id != user_id:
-        raise NotFound("Workflow not found")
-    return workflow
+    return get_owned(Workflow, workflow_id, user_id, "Workflow")
 
 
 def list_workflows(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[Workflow], int]:
