@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask_jwt_extended import create_access_token
 
-from tests.support.api import PASSWORD
+from tests.support.api import DEFAULT_PREFERENCES, PASSWORD
 
 
 def test_register_returns_user_and_tokens(client):
@@ -41,14 +41,7 @@ def test_register_validates_fields(client):
 def test_register_creates_six_default_preferences(client, user):
     prefs = client.get("/api/notifications/preferences", headers=user["headers"]).get_json()
     got = {(p["notificationType"], p["channel"], p["enabled"]) for p in prefs}
-    assert got == {
-        ("job_status", "in_app", True),
-        ("job_status", "email", True),
-        ("invitations", "in_app", True),
-        ("invitations", "email", True),
-        ("system", "in_app", True),
-        ("system", "email", False),
-    }
+    assert got == DEFAULT_PREFERENCES
 
 
 def test_admin_emails_get_admin_role(client, admin, user):

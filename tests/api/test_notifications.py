@@ -12,16 +12,9 @@ from app.extensions import db
 from app.models import Notification
 from app.notifications import service as notifications
 from app.notifications import sweeps as maintenance
+from tests.support.api import DEFAULT_PREFERENCES
 
 NOTIFICATION_FIELDS = {"id", "type", "title", "message", "data", "read", "readAt", "createdAt", "expiresAt"}
-DEFAULT_PREFERENCES = {
-    ("job_status", "in_app", True),
-    ("job_status", "email", True),
-    ("invitations", "in_app", True),
-    ("invitations", "email", True),
-    ("system", "in_app", True),
-    ("system", "email", False),
-}
 
 
 def notify(user: dict, count: int, prefix: str = "n") -> list[str]:

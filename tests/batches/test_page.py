@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.batches.support import LATER, create_batch, item
+from tests.e2e.helpers import new_page, sign_in
 from tests.support.api import create_waiting_job
 
 TIMEOUT_MS = 30_000
@@ -16,17 +17,10 @@ def test_the_jobs_page_filters_by_batch(browser, site, client, user):
     body = create_batch(client, user["headers"], [item(options=LATER) for _ in range(3)])
     single = create_waiting_job(client, user["headers"]).get_json()["id"]
     batch_ids = {job["id"] for job in body["data"]}
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = new_page(browser, errors, timeout_ms=TIMEOUT_MS)
     try:
-        page.goto(site.url + "/login")
-        page.fill("#email", user["email"])
-        page.fill("#password", user["password"])
-        page.click("button[type=submit]")
-        page.wait_for_url("**/jobs")
+        sign_in(page, site, user["email"], user["password"])
         page.goto(site.url + "/jobs?batchId=" + body["batchId"])
         shown = "(n) => document.querySelectorAll('#jobs-body tr').length === n"
         page.wait_for_function(shown, arg=3)
@@ -39,5 +33,5 @@ def test_the_jobs_page_filters_by_batch(browser, site, client, user):
         assert single in {row.get_attribute("data-job-id") for row in page.query_selector_all("#jobs-body tr")}
         assert "batchId" not in page.url
     finally:
-        context.close()
+        page.context.close()
     assert errors == []

@@ -4,14 +4,9 @@ batch.completed webhook event."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from app.extensions import db
-from app.models import EmailDelivery
 from tests.batches.support import (
     FAILS,
     LATER,
@@ -22,21 +17,11 @@ from tests.batches.support import (
     wait_for_notifications,
 )
 from tests.support.api import wait_for_job
+from tests.support.mail import email_subjects
 from tests.webhooks.conftest import create_webhook
 
 ONCE = {"retryLimit": 0}
 PER_JOB = ("job_queued", "job_started", "job_completed", "job_failed", "job_cancelled")
-
-
-def _email_subjects(app, user_id: str, notification_type: str) -> list[str]:
-    with app.app_context():
-        rows = db.session.scalars(
-            select(EmailDelivery.subject).where(
-                EmailDelivery.user_id == uuid.UUID(user_id), EmailDelivery.notification_type == notification_type
-            )
-        ).all()
-        db.session.remove()
-    return list(rows)
 
 
 def test_a_finished_batch_announces_once_with_its_counts_and_a_retry_reopens_it(app, client, user, worker):
@@ -51,7 +36,7 @@ def test_a_finished_batch_announces_once_with_its_counts_and_a_retry_reopens_it(
     assert data["batchId"] == body["batchId"] and data["url"].endswith(f"/jobs?batchId={body['batchId']}")
     assert (data["count"], data["completed"], data["failed"], data["cancelled"]) == (4, 2, 1, 1)
     assert finished["title"] == "Batch of 4 jobs finished"
-    assert _email_subjects(app, user["id"], "batch_completed") == ["Batch of 4 jobs finished"]
+    assert email_subjects(app, user["id"], "batch_completed") == ["Batch of 4 jobs finished"]
     # The batch spoke for its jobs: one job_queued for the batch, nothing per job.
     assert len(notifications_of(client, user["headers"], "job_queued")) == 1
     for kind in PER_JOB[1:]:

@@ -25,12 +25,13 @@ def screenshot(page, name: str, **options) -> Path:
     return path
 
 
-def new_page(browser, errors: list[str], **context_options):
-    """A page in a fresh context (its own localStorage); uncaught page errors land in `errors`."""
+def new_page(browser, errors: list[str] | None = None, timeout_ms: int = TIMEOUT_MS, **context_options):
+    """A page in a fresh context (its own localStorage); uncaught page errors land in `errors` if given."""
     context = browser.new_context(viewport={"width": 1200, "height": 800}, **context_options)
-    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_timeout(timeout_ms)
     page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if errors is not None:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
     return page
 
 

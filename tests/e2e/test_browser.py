@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import DOCS, TIMEOUT_MS
+from tests.e2e.helpers import DOCS, TIMEOUT_MS, new_page
 from tests.support.api import register
 
 pytestmark = pytest.mark.slow
@@ -33,11 +33,8 @@ def rebuild_and_watch(page) -> None:
 
 
 def test_journey(browser, site, worker, beat, shop_db):
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = new_page(browser, errors)
     try:
         # Sign up; the tokens survive a reload.
         page.goto(site.url + "/")
@@ -114,7 +111,7 @@ def test_journey(browser, site, worker, beat, shop_db):
         assert page.text_content("#job-error") == "—"
         assert not errors, errors
     finally:
-        context.close()
+        page.context.close()
 
 
 def sign_in_without_socket_client(page, site, account: dict) -> None:

@@ -8,7 +8,6 @@ Real worker processes deliver email in tests/workers/test_job_notifications.py."
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 
@@ -20,39 +19,17 @@ from app.models import EmailDelivery, Notification
 from app.notifications import outbox as email_outbox
 from app.notifications import service as notifications
 from app.notifications.email import parse_smtp_url
+from tests.support.api import set_preference
+from tests.support.mail import TaskRecorder, record_tasks
 from tests.support.smtp import SmtpServer, free_port
 from workers.email import send_email, send_emails
 
 PASSWORD = "pa:ss w/ord@1"  # characters that must survive percent-encoding in SMTP_URL
 
 
-class TaskRecorder:
-    """Stands in for the Celery app's `send_task`: keeps the tasks instead of publishing them."""
-
-    def __init__(self):
-        self.calls: list[tuple[str, list, str]] = []
-
-    def send_task(self, name, args=None, queue=None, **options):
-        self.calls.append((name, json.loads(json.dumps(args)), queue))
-
-    def email_tasks(self) -> list[list]:
-        assert all(queue == "email" for name, _, queue in self.calls if name == "notifications.send_email")
-        return [args for name, args, _ in self.calls if name == "notifications.send_email"]
-
-    def run_emails(self) -> list[str]:
-        """Run every recorded email task as a worker would (retries run at once); their results."""
-        results = [send_email.apply(args=args).get() for args in self.email_tasks()]
-        self.calls.clear()
-        return results
-
-
 @pytest.fixture()
 def tasks(app, ctx, monkeypatch):
-    recorder = TaskRecorder()
-    monkeypatch.setitem(app.extensions, "celery", recorder)
-    # One task per email, handed over at once: these tests run each recorded task themselves.
-    monkeypatch.setitem(app.config, "EMAIL_BATCH_SECONDS", 0)
-    return recorder
+    return record_tasks(app, monkeypatch, TaskRecorder())
 
 
 @pytest.fixture()
@@ -97,15 +74,6 @@ def deliveries(user: dict) -> list[EmailDelivery]:
 
 def in_app_types(user: dict) -> list[str]:
     return list(db.session.scalars(select(Notification.type).where(Notification.user_id == uuid.UUID(user["id"]))))
-
-
-def set_preference(client, user: dict, notification_type: str, channel: str, enabled: bool) -> None:
-    preferences = client.get("/api/notifications/preferences", headers=user["headers"]).get_json()
-    target = next(p for p in preferences if (p["notificationType"], p["channel"]) == (notification_type, channel))
-    response = client.patch(
-        f"/api/notifications/preferences/{target['id']}", json={"enabled": enabled}, headers=user["headers"]
-    )
-    assert response.status_code == 200
 
 
 def test_a_completed_job_is_emailed_with_text_html_and_a_link(app, user, tasks, mailbox):

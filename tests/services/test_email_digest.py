@@ -5,7 +5,6 @@ tests/workers/test_email_digests.py."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -18,31 +17,21 @@ from app.extensions import db
 from app.models import EmailDelivery, EmailDigest
 from app.notifications import digest as email_digest
 from app.notifications import service as notifications
+from tests.support.mail import SEND_EMAIL, TaskRecorder, record_tasks
 from tests.support.smtp import SmtpServer
-from workers.email import send_email
 
 
-class TaskRecorder:
-    """Stands in for the Celery app's `send_task`: keeps the email tasks instead of publishing them."""
-
-    def __init__(self):
-        self.emails: list[list] = []
+class EmailTaskRecorder(TaskRecorder):
+    """A TaskRecorder that fails at once when anything but one email's task is handed over."""
 
     def send_task(self, name, args=None, queue=None, **options):
-        assert name == "notifications.send_email" and queue == "email"
-        self.emails.append(json.loads(json.dumps(args)))
-
-    def run(self) -> list[str]:
-        results = [send_email.apply(args=args).get() for args in self.emails]
-        self.emails.clear()
-        return results
+        assert name == SEND_EMAIL and queue == "email"
+        super().send_task(name, args, queue, **options)
 
 
 @pytest.fixture()
 def tasks(app, ctx, monkeypatch):
-    recorder = TaskRecorder()
-    monkeypatch.setitem(app.extensions, "celery", recorder)
-    monkeypatch.setitem(app.config, "EMAIL_BATCH_SECONDS", 0)
+    recorder = record_tasks(app, monkeypatch, EmailTaskRecorder())
     monkeypatch.setitem(app.config, "EMAIL_DIGEST_SECONDS", 60)
     return recorder
 
@@ -82,7 +71,7 @@ def end_windows(user: dict) -> None:
 def test_the_first_job_email_goes_at_once_and_the_rest_wait_in_one_window(app, user, tasks):
     first = finish(app, user)
     later = [finish(app, user) for _ in range(4)]
-    assert [args[0] for args in tasks.emails] == [str(deliveries(user)[0].id)]  # only the first was handed over
+    assert [args[0] for args in tasks.email_tasks()] == [str(deliveries(user)[0].id)]  # only the first was handed over
     rows = deliveries(user)
     assert [row.status for row in rows] == ["pending"] + ["digest"] * 4
     assert rows[0].data["jobId"] == first and rows[0].digest_id is None
@@ -92,14 +81,14 @@ def test_the_first_job_email_goes_at_once_and_the_rest_wait_in_one_window(app, u
 
 def test_the_sweep_sends_one_digest_listing_the_collected_emails_once(app, user, tasks, mailbox):
     finish(app, user)
-    assert tasks.run() == ["sent"]
+    assert tasks.run_emails() == ["sent"]
     later = [finish(app, user) for _ in range(2)] + [finish(app, user, "job_failed")]
     assert email_digest.send_due_digests() == 0  # the window is not due yet
     end_windows(user)
 
     assert email_digest.send_due_digests() == 1
     assert email_digest.send_due_digests() == 0  # a second sweep finds nothing left to send
-    assert tasks.run() == ["sent"]
+    assert tasks.run_emails() == ["sent"]
     first_mail, digest = mailbox.wait_for(user["email"], count=2)
     assert digest.subject == "3 job updates"
     assert "2 completed, 1 failed" in digest.text
@@ -114,11 +103,11 @@ def test_the_sweep_sends_one_digest_listing_the_collected_emails_once(app, user,
 
 def test_a_window_with_nothing_collected_closes_without_an_email(app, user, tasks):
     finish(app, user)
-    tasks.emails.clear()
+    tasks.calls.clear()
     end_windows(user)
     assert email_digest.send_due_digests() == 0
     window = db.session.scalar(select(EmailDigest).where(EmailDigest.user_id == uuid.UUID(user["id"])))
-    assert window.status == "closed" and tasks.emails == []
+    assert window.status == "closed" and tasks.email_tasks() == []
 
 
 def test_after_the_window_the_next_job_email_goes_at_once_again(app, user, tasks):
@@ -126,16 +115,16 @@ def test_after_the_window_the_next_job_email_goes_at_once_again(app, user, tasks
     finish(app, user)
     end_windows(user)
     assert email_digest.send_due_digests() == 1
-    tasks.emails.clear()
+    tasks.calls.clear()
     finish(app, user)
-    assert len(tasks.emails) == 1 and deliveries(user)[-1].status == "pending"
+    assert len(tasks.email_tasks()) == 1 and deliveries(user)[-1].status == "pending"
 
 
 def test_system_emails_never_wait_for_a_digest(app, user, tasks, monkeypatch):
     monkeypatch.setitem(notifications.PREFERENCE_TYPE, "invitation", "job_status")  # emailed like job updates
     finish(app, user)
     notifications.send(uuid.UUID(user["id"]), "invitation", "You are invited", "Join the team", {})
-    assert len(tasks.emails) == 2
+    assert len(tasks.email_tasks()) == 2
     assert [row.status for row in deliveries(user)] == ["pending", "pending"]
 
 
@@ -143,7 +132,7 @@ def test_with_digests_off_every_job_email_goes_at_once(app, user, tasks, monkeyp
     monkeypatch.setitem(app.config, "EMAIL_DIGEST_SECONDS", 0)
     for _ in range(3):
         finish(app, user)
-    assert len(tasks.emails) == 3
+    assert len(tasks.email_tasks()) == 3
     assert {row.status for row in deliveries(user)} == {"pending"}
     windows = select(func.count()).select_from(EmailDigest).where(EmailDigest.user_id == uuid.UUID(user["id"]))
     assert db.session.scalar(windows) == 0
@@ -153,7 +142,7 @@ def test_users_have_windows_of_their_own(app, user, other_user, tasks):
     finish(app, user)
     finish(app, other_user)  # the other user's first email: at once, not into the first user's window
     finish(app, user)
-    assert len(tasks.emails) == 2
+    assert len(tasks.email_tasks()) == 2
     assert [row.status for row in deliveries(other_user)] == ["pending"]
     assert [row.status for row in deliveries(user)] == ["pending", "digest"]
 
@@ -169,7 +158,7 @@ def test_email_turned_off_during_the_window_sends_no_digest(app, client, user, t
         ).status_code
         == 200
     )
-    tasks.emails.clear()
+    tasks.calls.clear()
     end_windows(user)
     assert email_digest.send_due_digests() == 0
     assert [row.status for row in deliveries(user)] == ["pending", "disabled"]
@@ -204,4 +193,4 @@ def test_two_first_emails_at_once_open_one_window_and_the_later_joins_it(app, us
         ("first", "pending", None),
         ("second", "digest", window),
     ]
-    assert [args[0] for args in tasks.emails] == [str(rows[0].id)]  # only the first was handed over
+    assert [args[0] for args in tasks.email_tasks()] == [str(rows[0].id)]  # only the first was handed over

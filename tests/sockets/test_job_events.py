@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.support.api import create_job
+from tests.support.api import WAITING, create_job
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -39,6 +39,12 @@ def check_against_rest(api, token: str):
         )
 
     return check
+
+
+def create_waiting_probe(api, token: str, payload: dict) -> str:
+    """A test-probe job held back an hour, so a test can subscribe before it runs; returns its id."""
+    created = api("POST", "/api/jobs", token, json={"type": "test-probe", "payload": payload, "options": WAITING})
+    return created.json()["id"]
 
 
 def test_probe_job_sequence_from_subscription_to_completed(open_socket, api, user):
@@ -80,17 +86,7 @@ def test_probe_job_sequence_from_subscription_to_completed(open_socket, api, use
 
 def test_retried_job_announces_queued_active_progress_completed(open_socket, api, user):
     """A subscriber sees the whole lifecycle, `queued` included, when a job is queued again."""
-    created = api(
-        "POST",
-        "/api/jobs",
-        user["token"],
-        json={
-            "type": "test-probe",
-            "payload": {"steps": 3, "stepSeconds": 0.3},
-            "options": {"startAfter": 3600},
-        },
-    )
-    job_id = created.json()["id"]
+    job_id = create_waiting_probe(api, user["token"], {"steps": 3, "stepSeconds": 0.3})
     socket = open_socket(user["token"])
     assert socket.call("subscribe:job", {"jobId": job_id})["job"]["status"] == "queued"
     assert api("DELETE", f"/api/jobs/{job_id}", user["token"]).status_code == 200
@@ -111,17 +107,7 @@ def test_retried_job_announces_queued_active_progress_completed(open_socket, api
 def test_failing_job_ends_with_job_failed(open_socket, api, user):
     socket = open_socket(user["token"])
     socket.on_arrival("job:failed", check_against_rest(api, user["token"]))
-    created = api(
-        "POST",
-        "/api/jobs",
-        user["token"],
-        json={
-            "type": "test-probe",
-            "payload": {"failAttempts": 5, "failWith": "permanent"},
-            "options": {"startAfter": 3600},
-        },
-    )
-    job_id = created.json()["id"]
+    job_id = create_waiting_probe(api, user["token"], {"failAttempts": 5, "failWith": "permanent"})
     # Subscribed while it cannot start yet, then queued again to run now: no event can be missed.
     assert socket.call("subscribe:job", {"jobId": job_id})["ok"] is True
     api("DELETE", f"/api/jobs/{job_id}", user["token"])
@@ -160,17 +146,7 @@ def test_notifications_reach_every_socket_of_the_user_and_no_one_else(open_socke
 
 def test_progress_is_throttled_and_still_ends_with_completed(open_socket, api, user):
     socket = open_socket(user["token"])
-    created = api(
-        "POST",
-        "/api/jobs",
-        user["token"],
-        json={
-            "type": "test-probe",
-            "payload": {"steps": 200, "stepSeconds": 0.005},
-            "options": {"startAfter": 3600},
-        },
-    )
-    job_id = created.json()["id"]
+    job_id = create_waiting_probe(api, user["token"], {"steps": 200, "stepSeconds": 0.005})
     socket.call("subscribe:job", {"jobId": job_id})
     api("DELETE", f"/api/jobs/{job_id}", user["token"])
     started = time.monotonic()

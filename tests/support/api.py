@@ -1,4 +1,4 @@
-"""Small helpers the API tests share: accounts, tokens, waiting for a job."""
+"""Small helpers the API tests share: accounts, tokens, notification preferences, waiting for a job."""
 
 from __future__ import annotations
 
@@ -6,6 +6,15 @@ import secrets
 import time
 
 PASSWORD = "correct horse battery staple"
+# (notificationType, channel, enabled) of every preference a new account starts with.
+DEFAULT_PREFERENCES = {
+    ("job_status", "in_app", True),
+    ("job_status", "email", True),
+    ("invitations", "in_app", True),
+    ("invitations", "email", True),
+    ("system", "in_app", True),
+    ("system", "email", False),
+}
 
 
 def register(client, email: str | None = None, password: str = PASSWORD, name: str = "Test User") -> dict:
@@ -30,6 +39,16 @@ def _account(body: dict, email: str, password: str) -> dict:
         "refresh": body["refreshToken"],
         "headers": {"Authorization": f"Bearer {body['accessToken']}"},
     }
+
+
+def set_preference(client, user: dict, notification_type: str, channel: str, enabled: bool) -> None:
+    """Switch one of the user's notification preferences through the REST API, as the page does."""
+    preferences = client.get("/api/notifications/preferences", headers=user["headers"]).get_json()
+    target = next(p for p in preferences if (p["notificationType"], p["channel"]) == (notification_type, channel))
+    response = client.patch(
+        f"/api/notifications/preferences/{target['id']}", json={"enabled": enabled}, headers=user["headers"]
+    )
+    assert response.status_code == 200
 
 
 def wait_for_job(

@@ -22,7 +22,7 @@ import celeryconfig
 from app.extensions import db
 from app.models import EmailDelivery
 from tests.support import processes
-from tests.support.api import create_job, register, wait_for_job
+from tests.support.api import create_job, register, set_preference, wait_for_job
 from tests.support.smtp import SmtpServer
 
 LIFECYCLE = ["job_completed", "job_started", "job_queued"]  # newest first
@@ -58,15 +58,6 @@ def wait_for_deliveries(user: dict, done, timeout: float = 30) -> list[EmailDeli
             return rows
         time.sleep(0.1)
     raise AssertionError(f"deliveries not as expected in {timeout}s: {[(d.status, d.error) for d in rows]}")
-
-
-def set_preference(client, user: dict, notification_type: str, channel: str, enabled: bool) -> None:
-    preferences = client.get("/api/notifications/preferences", headers=user["headers"]).get_json()
-    target = next(p for p in preferences if (p["notificationType"], p["channel"]) == (notification_type, channel))
-    response = client.patch(
-        f"/api/notifications/preferences/{target['id']}", json={"enabled": enabled}, headers=user["headers"]
-    )
-    assert response.status_code == 200
 
 
 BUSY_PREFIX = "busy-"  # our SMTP server answers 451 (try later) to these recipients

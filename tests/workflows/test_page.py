@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app import create_app
-from tests.e2e.helpers import screenshot
+from tests.e2e.helpers import new_page, screenshot, sign_in
 from tests.workflows.support import create_workflow, spec
 
 TIMEOUT_MS = 30_000
@@ -42,15 +42,9 @@ def test_the_workflow_page_shows_dependencies_and_live_status(browser, site, cli
         ],
         name="etl",
     )
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    page = new_page(browser, timeout_ms=TIMEOUT_MS)
     try:
-        page.goto(site.url + "/login")
-        page.fill("#email", user["email"])
-        page.fill("#password", user["password"])
-        page.click("button[type=submit]")
-        page.wait_for_url("**/jobs")
+        sign_in(page, site, user["email"], user["password"])
         page.goto(site.url + "/workflows/" + workflow["id"])
         page.wait_for_selector("#job-load")
         page.wait_for_selector('#live-state[data-state="live"]')  # events, not the polling fallback
@@ -65,4 +59,4 @@ def test_the_workflow_page_shows_dependencies_and_live_status(browser, site, cli
         page.goto(site.url + "/workflows")
         page.wait_for_selector(f'tr[data-workflow-id="{workflow["id"]}"][data-status="completed"]')
     finally:
-        context.close()
+        page.context.close()

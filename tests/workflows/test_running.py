@@ -4,13 +4,9 @@ cancel while running, retry after a failure, a 100-job workflow drained."""
 from __future__ import annotations
 
 import time
-import uuid
 
-from sqlalchemy import select
-
-from app.extensions import db
-from app.models import EmailDelivery
 from tests.support.api import create_job, wait_for_job
+from tests.support.mail import email_subjects
 from tests.workflows.support import (
     FAILS,
     assert_ran_after,
@@ -25,17 +21,6 @@ from tests.workflows.support import (
 FAIL_ONCE = {"retryLimit": 0}
 
 
-def _emails(app, user_id: str, notification_type: str) -> list:
-    with app.app_context():
-        rows = db.session.scalars(
-            select(EmailDelivery.subject).where(
-                EmailDelivery.user_id == uuid.UUID(user_id), EmailDelivery.notification_type == notification_type
-            )
-        ).all()
-        db.session.remove()
-    return list(rows)
-
-
 def test_a_chain_runs_in_order(app, client, user, worker, beat):
     edges = {"a": [], "b": ["a"], "c": ["b"]}
     workflow = create_workflow(client, user["headers"], [spec(key, deps) for key, deps in edges.items()])
@@ -48,7 +33,7 @@ def test_a_chain_runs_in_order(app, client, user, worker, beat):
     completed = notifications_of(client, user["headers"], "workflow_completed")
     assert [n["data"]["workflowId"] for n in completed] == [workflow["id"]]
     assert completed[0]["data"]["completed"] == 3
-    assert _emails(app, user["id"], "workflow_completed") == ["Workflow test completed"]
+    assert email_subjects(app, user["id"], "workflow_completed") == ["Workflow test completed"]
 
 
 def test_fan_out_and_fan_in(client, user, worker, beat):
@@ -87,7 +72,7 @@ def test_a_failing_middle_job_cancels_its_descendants_only(app, client, user, wo
     assert all(jobs[key]["startedAt"] is None for key in ("after_bad", "last", "join"))
     failed = notifications_of(client, user["headers"], "workflow_failed")
     assert [n["data"]["workflowId"] for n in failed] == [workflow["id"]]
-    assert _emails(app, user["id"], "workflow_failed") == ["Workflow test failed"]
+    assert email_subjects(app, user["id"], "workflow_failed") == ["Workflow test failed"]
     cancelled = {n["data"]["jobId"] for n in notifications_of(client, user["headers"], "job_cancelled")}
     assert {ids["after_bad"], ids["last"], ids["join"]} <= cancelled
 
