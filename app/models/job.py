@@ -28,7 +28,8 @@ class Job(db.Model):
             "created_at",
             postgresql_where=text("status = 'queued' AND enqueued_at IS NULL"),
         ),
-        Index("ix_jobs_status", "status"),
+        # Jobs by status, but not the completed ones (nearly all rows, never looked up by status).
+        Index("ix_jobs_status_open", "status", "type", postgresql_where=text("status <> 'completed'")),
         # At most one waiting job per (type, singletonKey).
         Index(
             "uq_jobs_singleton",
@@ -39,13 +40,29 @@ class Job(db.Model):
         ),
         Index("ix_jobs_finished", "completed_at", postgresql_where=text("completed_at IS NOT NULL")),
         # Schedules (app/schedules): one job per tick; a schedule's jobs newest first.
-        Index("uq_jobs_schedule_tick", "schedule_id", "scheduled_for", unique=True),
+        Index(
+            "uq_jobs_schedule_tick",
+            "schedule_id",
+            "scheduled_for",
+            unique=True,
+            postgresql_where=text("schedule_id IS NOT NULL"),
+        ),
         Index(
             "ix_jobs_schedule_created",
             "schedule_id",
             text("created_at DESC"),
             postgresql_where=text("schedule_id IS NOT NULL"),
         ),
+        # Workflows (app/workflows): the jobs that depend on a job, a workflow's jobs, and the jobs
+        # still waiting for a dependency (the dependency sweep looks only at those).
+        Index(
+            "ix_jobs_depends_on",
+            "depends_on",
+            postgresql_using="gin",
+            postgresql_where=text("depends_on IS NOT NULL"),
+        ),
+        Index("ix_jobs_workflow", "workflow_id", postgresql_where=text("workflow_id IS NOT NULL")),
+        Index("ix_jobs_blocked", "created_at", postgresql_where=text("blocked_by IS NOT NULL")),
         # Batches (app/batches): a batch's jobs newest first, and its recount.
         Index(
             "ix_jobs_batch_created",
