@@ -2,9 +2,11 @@
 
 Every few seconds the worker writes a key with a short TTL that /api/health/jobs counts.
 It also guards against a known failure (celery #10302): a worker that stays up but silently
-stops consuming after a broker reconnect. If jobs wait in the broker while this worker has
-free slots and has received nothing for a while, it exits so that its supervisor restarts it
-(late acks mean the messages it held are delivered again; Postgres keeps the jobs).
+stops consuming after a broker reconnect. If messages wait in the broker for the queues this
+worker consumes while it has free slots and has received nothing for a while, it exits so that
+its supervisor restarts it (late acks mean the messages it held are delivered again; Postgres
+keeps the jobs). Only its own queues count: a worker of `-Q webhooks` is not stalled because
+jobs wait for the job workers.
 """
 
 from __future__ import annotations
@@ -49,16 +51,23 @@ def _shutdown(**_):
 def _run(consumer) -> None:
     hostname = consumer.hostname
     concurrency = consumer.controller.concurrency if getattr(consumer, "controller", None) else 1
+    queues = consumed_queues(consumer)
     stall_seconds = flask_app.config["WORKER_STALL_SECONDS"]
     with flask_app.app_context():
         while not _stop.wait(BEAT_SECONDS):
             try:
                 get_redis().set(WORKER_KEY_PREFIX + hostname, str(int(time.time())), ex=TTL_SECONDS)
-                if _stalled(concurrency, broker_backlog(), stall_seconds):
-                    log.error("free slots, jobs waiting, nothing consumed for %ss: restarting", stall_seconds)
+                if _stalled(concurrency, broker_backlog(queues), stall_seconds):
+                    stalled = "free slots, messages waiting in %s, nothing received for %ss: restarting"
+                    log.error(stalled, queues, stall_seconds)
                     os._exit(75)
             except Exception as exc:  # Redis down: nothing to report now; the broker reconnects itself
                 log.warning("liveness beat failed: %s", type(exc).__name__)
+
+
+def consumed_queues(consumer) -> list[str]:
+    """The queues this worker consumes (its `-Q`; every declared queue without one)."""
+    return sorted(consumer.app.amqp.queues.consume_from)
 
 
 def _stalled(concurrency: int, backlog: int, stall_seconds: float) -> bool:

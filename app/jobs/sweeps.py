@@ -4,6 +4,7 @@ recover jobs whose worker died, and delete finished jobs past retention in small
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -16,6 +17,7 @@ from app.jobs import state
 from app.jobs.state import JobStatus
 from app.models import Job
 from app.platform import redis_writes
+from app.platform.celery_messages import priority_lists
 from app.platform.purge import purge_in_batches
 from app.platform.redis_client import get_redis
 
@@ -59,11 +61,13 @@ def resend_lost_messages() -> int:
     return count
 
 
-def broker_backlog() -> int:
-    """Messages waiting in the broker's job lists (one list per priority step)."""
+def broker_backlog(queues: Sequence[str] = (queue.JOB_QUEUE,)) -> int:
+    """Messages waiting in the broker for these queues (one Redis list per priority step)."""
+    options = current_app.extensions["celery"].conf.broker_transport_options
     pipe = get_redis().pipeline(transaction=False)
-    for name in [queue.JOB_QUEUE] + [f"{queue.JOB_QUEUE}:{step}" for step in range(1, 10)]:
-        pipe.llen(name)
+    for name in queues:
+        for key in priority_lists(name, options):
+            pipe.llen(key)
     return sum(pipe.execute())
 
 

@@ -124,7 +124,7 @@ def _template(celery, name: str, queue: str, priority: int, time_limit: int, sof
         soft_time_limit=soft_time_limit,
     )
     options = celery.conf.broker_transport_options
-    step = _priority_step(priority, options.get("priority_steps", [0, 3, 6, 9]))
+    step = _priority_step(priority, _priority_steps(options))
     properties = {
         **properties,
         "delivery_mode": DELIVERY_MODE_PERSISTENT,
@@ -150,12 +150,26 @@ def _template(celery, name: str, queue: str, priority: int, time_limit: int, sof
         },
     }
     return _Template(
-        key=f"{queue}{options.get('sep', chr(6) + chr(22))}{step}" if step else queue,
+        key=priority_list(queue, step, options),
         envelope=tuple(_SLOT.split(json.dumps(message))),
         embed=json.dumps(body[2]),
         argsrepr_maxsize=amqp.argsrepr_maxsize,
         repr_maxlevels=celery.conf.task_repr_maxlevels,
     )
+
+
+def priority_list(queue: str, step: int, transport_options: dict) -> str:
+    """The Redis list of `queue`'s messages at this priority step (kombu's `Channel._q_for_pri`)."""
+    return f"{queue}{transport_options.get('sep', chr(6) + chr(22))}{step}" if step else queue
+
+
+def priority_lists(queue: str, transport_options: dict) -> list[str]:
+    """Every Redis list that holds `queue`'s messages, one per priority step."""
+    return [priority_list(queue, step, transport_options) for step in _priority_steps(transport_options)]
+
+
+def _priority_steps(transport_options: dict) -> list[int]:
+    return transport_options.get("priority_steps", [0, 3, 6, 9])  # kombu's default
 
 
 def _priority_step(priority: int, steps: list[int]) -> int:
