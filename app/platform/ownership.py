@@ -19,11 +19,12 @@ def is_owned(row: Any | None, user_id: uuid.UUID) -> bool:
     return row is not None and row.user_id == user_id
 
 
-def get_owned(model: type[Row], row_id: uuid.UUID, user_id: uuid.UUID, what: str, **options) -> Row:
+def get_owned(
+    model: type[Row], row_id: uuid.UUID, user_id: uuid.UUID, what: str, *, details: dict | None = None, **get_options
+) -> Row:
     """The user's row of `model` with this id, or NotFound("<what> not found"). `details` goes
-    with the error (a field that named it); other options go to `Session.get` (a row lock)."""
-    details = options.pop("details", None)
-    row = db.session.get(model, row_id, **options)
+    with the error (a field that named it); `get_options` go to `Session.get` (a row lock)."""
+    row = db.session.get(model, row_id, **get_options)
     if not is_owned(row, user_id):
         raise NotFound(f"{what} not found", details)
     return row

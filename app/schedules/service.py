@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs import service as jobs
 from app.jobs.options import validate_job_request
 from app.models import Job, User
 from app.models.base import iso
 from app.platform import audit
+from app.platform.ownership import get_owned
 from app.platform.pagination import fetch_page
 from app.schedules import cron
 from app.schedules.models import Schedule
@@ -90,11 +91,7 @@ def create_schedule(user_id: uuid.UUID, data: dict) -> Schedule:
 
 def get_schedule(user_id: uuid.UUID, schedule_id: uuid.UUID, lock: bool = False) -> Schedule:
     """The caller's schedule, or 404 (another user's is not revealed)."""
-    query = select(Schedule).where(Schedule.id == schedule_id, Schedule.user_id == user_id)
-    schedule = db.session.scalar(query.with_for_update() if lock else query)
-    if schedule is None:
-        raise NotFound("Schedule not found")
-    return schedule
+    return get_owned(Schedule, schedule_id, user_id, "Schedule", with_for_update=lock or None)
 
 
 def list_schedules(user_id: uuid.UUID, page: int, limit: int) -> tuple[list[Schedule], int]:

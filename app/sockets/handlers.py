@@ -16,6 +16,7 @@ from app.extensions import db
 from app.jobs.announcements import serialize_job
 from app.models import Job
 from app.platform import metrics
+from app.platform.ownership import is_owned
 from app.platform.realtime import job_room, user_room
 from app.sockets import presence
 from app.sockets.auth import Identity, verify_access_token
@@ -164,10 +165,10 @@ def _job_request(data) -> tuple[presence.SocketState | None, uuid.UUID | None, d
     return state, job_id, None
 
 
-def _own_job(job_id: uuid.UUID, user_id: str | None):
+def _own_job(job_id: uuid.UUID, user_id: str):
     """The job if it exists and belongs to the user (another user's job is "not found" too)."""
     job = db.session.get(Job, job_id)
-    return job if job is not None and str(job.user_id) == user_id else None
+    return job if is_owned(job, uuid.UUID(user_id)) else None
 
 
 def _job_id(data) -> uuid.UUID | None:
